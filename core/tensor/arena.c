@@ -1,0 +1,109 @@
+/* arena.c — the reusable per-backend arena (see arena.h). */
+#include "arena.h"
+
+#include <string.h>
+
+#include "tensor_impl.h"
+
+void sb_arena_init(sb_arena *a) {
+  memset(a, 0, sizeof *a);
+  pthread_mutex_init(&a->lock, NULL);
+}
+
+/* Class index and size: 64-byte steps up to 4096 (classes 0..63), then four
+ * classes per octave: 2^e·(1 + k/4). */
+static int arena_class(size_t n, size_t *bytes) {
+  *bytes = n;
+  if (n <= 4096) {
+    size_t c = n ? (n + 63) / 64 : 1;
+    *bytes = c * 64;
+    return (int)c - 1;
+  }
+  int e = 63 - __builtin_clzll((unsigned long long)n); /* 2^e <= n < 2^(e+1) */
+  size_t base = (size_t)1 << e;
+  for (int k = 0; k <= 4; k++) {
+    size_t s = base + (base / 4) * (size_t)k;
+    if (s >= n) {
+      if (k == 4) { /* next octave, class k = 0 */
+        *bytes = s;
+        return 64 + (e + 1 - 12) * 4;
+      }
+      *bytes = s;
+      return 64 + (e - 12) * 4 + k;
+    }
+  }
+  return -1; /* unreachable */
+}
+
+size_t sb_arena_class_bytes(size_t n) {
+  size_t b;
+  arena_class(n, &b);
+  return b;
+}
+
+void *sb_arena_alloc(sb_backend *be, size_t n, size_t *block_bytes) {
+  sb_arena *a = &be->arena;
+  size_t bytes;
+  int c = arena_class(n, &bytes);
+  void *p = NULL;
+  pthread_mutex_lock(&a->lock);
+  a->arena_allocs++;
+  if (c >= 0 && c < SB_ARENA_CLASSES && a->free_blocks[c].len) {
+    p = a->free_blocks[c].items[--a->free_blocks[c].len];
+    a->cached -= bytes;
+  }
+  pthread_mutex_unlock(&a->lock);
+  if (!p) {
+    p = be->vt->alloc(be->self, bytes);
+    if (!p && a->cached) { /* give cached blocks back and try once more */
+      sb_arena_trim(be);
+      p = be->vt->alloc(be->self, bytes);
+    }
+    if (!p) {
+      sb_error_set(SB_ERR_NOMEM, "%s: out of memory allocating %zu bytes", be->vt->name, bytes);
+      return NULL;
+    }
+    pthread_mutex_lock(&a->lock);
+    a->backend_allocs++;
+    pthread_mutex_unlock(&a->lock);
+  }
+  pthread_mutex_lock(&a->lock);
+  a->in_use += bytes;
+  if (a->in_use > a->peak) a->peak = a->in_use;
+  pthread_mutex_unlock(&a->lock);
+  *block_bytes = bytes;
+  return p;
+}
+
+void sb_arena_free(sb_backend *be, void *ptr, size_t block_bytes) {
+  sb_arena *a = &be->arena;
+  size_t bytes;
+  int c = arena_class(block_bytes, &bytes);
+  pthread_mutex_lock(&a->lock);
+  a->in_use -= block_bytes;
+  bool cached = c >= 0 && c < SB_ARENA_CLASSES && sb_ptrvec_push(&a->free_blocks[c], ptr) == SB_OK;
+  if (cached) a->cached += block_bytes;
+  pthread_mutex_unlock(&a->lock);
+  if (!cached) be->vt->free(be->self, ptr, block_bytes);
+}
+
+void sb_arena_trim(sb_backend *be) {
+  sb_arena *a = &be->arena;
+  pthread_mutex_lock(&a->lock);
+  for (int c = 0; c < SB_ARENA_CLASSES; c++) {
+    sb_ptrvec *v = &a->free_blocks[c];
+    for (size_t i = 0; i < v->len; i++) {
+      size_t bytes = 0;
+      if (c < 64)
+        bytes = (size_t)(c + 1) * 64;
+      else {
+        int e = 12 + (c - 64) / 4, k = (c - 64) % 4;
+        bytes = ((size_t)1 << e) + (((size_t)1 << e) / 4) * (size_t)k;
+      }
+      be->vt->free(be->self, v->items[i], bytes);
+    }
+    v->len = 0;
+  }
+  a->cached = 0;
+  pthread_mutex_unlock(&a->lock);
+}

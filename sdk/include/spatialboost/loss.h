@@ -1,0 +1,27 @@
+/* spatialboost/loss.h — the loss kind: a scalar from scored rows. */
+#ifndef SPATIALBOOST_LOSS_H
+#define SPATIALBOOST_LOSS_H
+
+#include "plugin.h"
+
+SB_BEGIN_DECLS
+
+typedef struct sb_loss_input {
+  size_t struct_size;
+  sb_tensor *logits;    /* [N, V]: the rows that carry labels (already shifted) */
+  sb_tensor *targets;   /* [N] I64 */
+  /* Labelled items in the whole accumulated batch, when the trainer
+   * accumulates gradients over several micro-batches (0: use this call's). */
+  int64_t num_items;
+} sb_loss_input;
+
+typedef struct sb_loss_vtable {
+  size_t struct_size;
+  void *(*create)(const sb_plugin_ctx *ctx);
+  void (*destroy)(void *self);
+  /* A 0-d tensor, with ops only. */
+  sb_tensor *(*compute)(void *self, const sb_loss_input *in);
+} sb_loss_vtable;
+
+SB_END_DECLS
+#endif
