@@ -113,9 +113,19 @@ static int run(int argc, char **argv) {
   if (!r) return sb_cli_fail("train");
   int rc = SB_OK;
   if (sb_recipe_is_pipeline(r)) {
+    static const sb_option pipeline_schema[] = {
+        {"name", SB_OPTION_STRING, "pipeline", "name of the pipeline", NULL},
+        {"output_dir", SB_OPTION_PATH, "runs/pipeline", "folder the stages' folders go under", NULL},
+        {"stages", SB_OPTION_LIST, NULL, "the stages: [{name, recipe, set}]", NULL},
+    };
+    const sb_config *pc = sb_config_bind(sb_recipe_root(r), "the pipeline", pipeline_schema, 3);
+    const char *pname, *pdir;
+    rc = pc && !sb_config_get_string(pc, "name", &pname) && !sb_config_get_path(pc, "output_dir", &pdir)
+             ? SB_OK : SB_ERR;
+    if (rc == SB_OK) printf("pipeline: %s (%zu stages, under %s)\n", pname, sb_recipe_stage_count(r), pdir);
     /* Later stages read earlier stages' outputs, which do not exist before
      * training: stages are checked for plugins and options, not created. */
-    for (size_t i = 0; i < sb_recipe_stage_count(r) && rc == SB_OK; i++) {
+    for (size_t i = 0; rc == SB_OK && i < sb_recipe_stage_count(r); i++) {
       sb_recipe *st = sb_recipe_stage(r, i);
       char label[128];
       snprintf(label, sizeof label, "stage %zu (%s)", i + 1, sb_recipe_stage_name(r, i));

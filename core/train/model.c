@@ -25,8 +25,7 @@ static int find(sb_component *c, const sb_config *block, sb_plugin_kind kind) {
   const char *name;
   if (sb_config_get_string(block, "plugin", &name)) return SB_ERR;
   const sb_plugin *p = sb_plugin_find(name, kind);
-  if (!p) return sb_error("%s: %s: %s", sb_config_where(block, "plugin"), sb_config_path(block),
-                          sb_error_message());
+  if (!p) return sb_error_prefix("%s: %s", sb_config_where(block, "plugin"), sb_config_path(block));
   c->plugin = p;
   c->desc = sb_plugin_descriptor_of(p);
   c->vtable = c->desc->vtable;
@@ -95,7 +94,10 @@ int sb_model_build(sb_model *m, const sb_config *root, uint64_t seed, sb_model_m
     const sb_config *block = sb_config_get_map(slots[i].parent, slots[i].key);
     if (!block || !sb_config_has(block, "plugin")) continue; /* absent, or an empty block */
     if (find(slots[i].c, block, slots[i].kind)) return SB_ERR;
-    if (mode == SB_MODEL_VALIDATE) continue;
+    if (mode == SB_MODEL_VALIDATE) { /* checked against the schema: counts as read */
+      sb_config_mark_used(block, NULL);
+      continue;
+    }
     int64_t in = 0, out = 0;
     if (slots[i].c == &m->projector) in = encoder_width(&m->encoder), out = llm_width(&m->llm);
     if (create(m, slots[i].c, seed, in, out)) return SB_ERR;
