@@ -145,11 +145,9 @@ static bool looks_like_yaml11_bool(const sb_node *n) {
   return false;
 }
 
-static int type_error(const sb_config *c, const found *f, const char *expected) {
+/* "expected <expected>, got <value><extra>" at the value (or about a bad default). */
+static int type_error_hint(const sb_config *c, const found *f, const char *expected, const char *extra) {
   char *got = sb_node_describe(f->node);
-  const char *hint = !strcmp(expected, "true or false") && looks_like_yaml11_bool(f->node)
-                         ? " (recipes use YAML 1.2: only true and false are bools)"
-                         : "";
   int rc;
   if (f->is_default) {
     rc = sb_error("%s: the default of option '%s' is %s, not %s (a bug in %s)", c->owner,
@@ -157,11 +155,17 @@ static int type_error(const sb_config *c, const found *f, const char *expected) 
   } else {
     char *path = sb_node_path(f->node);
     rc = path_error(f->node->loc, path, SB_ERR_FORMAT, "expected %s, got %s%s", expected,
-                    got ? got : "?", hint);
+                    got ? got : "?", extra);
     free(path);
   }
   free(got);
   return rc;
+}
+
+static int type_error(const sb_config *c, const found *f, const char *expected) {
+  bool yaml11 = !strcmp(expected, "true or false") && looks_like_yaml11_bool(f->node);
+  return type_error_hint(c, f, expected,
+                         yaml11 ? " (recipes use YAML 1.2: only true and false are bools)" : "");
 }
 
 bool sb_config_has(const sb_config *c, const char *key) {
@@ -172,7 +176,7 @@ bool sb_config_has(const sb_config *c, const char *key) {
 }
 
 int sb_config_get_bool(const sb_config *c, const char *key, bool *out) {
-  found f;
+  found f = {0};
   int rc = config_find(c, key, &f);
   if (rc) return rc;
   if (!is_scalar(f.node, SB_SCALAR_BOOL)) return type_error(c, &f, "true or false");
@@ -181,7 +185,7 @@ int sb_config_get_bool(const sb_config *c, const char *key, bool *out) {
 }
 
 int sb_config_get_int(const sb_config *c, const char *key, int64_t *out) {
-  found f;
+  found f = {0};
   int rc = config_find(c, key, &f);
   if (rc) return rc;
   if (!is_scalar(f.node, SB_SCALAR_INT)) return type_error(c, &f, "an integer");
@@ -194,7 +198,7 @@ static bool is_number(const sb_node *n) {
 }
 
 int sb_config_get_float(const sb_config *c, const char *key, double *out) {
-  found f;
+  found f = {0};
   int rc = config_find(c, key, &f);
   if (rc) return rc;
   if (!is_number(f.node)) return type_error(c, &f, "a number");
@@ -207,7 +211,7 @@ static const char *scalar_string(const sb_node *n) {
 }
 
 int sb_config_get_string(const sb_config *c, const char *key, const char **out) {
-  found f;
+  found f = {0};
   int rc = config_find(c, key, &f);
   if (rc) return rc;
   if (f.node->kind != SB_NODE_SCALAR) return type_error(c, &f, "a string");
@@ -216,40 +220,40 @@ int sb_config_get_string(const sb_config *c, const char *key, const char **out) 
 }
 
 int sb_config_get_path(const sb_config *c, const char *key, const char **out) {
-  found f;
+  found f = {0};
   int rc = config_find(c, key, &f);
   if (rc) return rc;
   sb_node *n = f.node;
   if (n->kind != SB_NODE_SCALAR) return type_error(c, &f, "a path");
   const char *text = scalar_string(n);
   if (!*text || !n->base_file || sb_path_is_absolute(text)) return *out = text, SB_OK;
-  if (!n->resolved_path) {
-    char *dir = sb_path_dirname(n->base_file);
-    n->resolved_path = dir ? sb_path_join(dir, text) : NULL;
-    free(dir);
-    if (!n->resolved_path) return SB_ERR_NOMEM;
-  }
+  if (!n->resolved_path && !(n->resolved_path = sb_recipe_file_near(n->base_file, text)))
+    return SB_ERR_NOMEM;
   *out = n->resolved_path;
   return SB_OK;
 }
 
 static int enum_error(const sb_config *c, const found *f, const char *const *choices) {
-  sb_strbuf want;
-  sb_strbuf_init(&want);
+  sb_strbuf want, hint;
+  sb_strbuf_init(&want), sb_strbuf_init(&hint);
   sb_strbuf_append(&want, "one of ");
-  const char *hint = NULL;
+  sb_strbuf_append(&hint, "");
+  const char *best = NULL;
+  int best_d = 1 << 30;
   for (size_t k = 0; choices[k]; k++) {
     sb_strbuf_printf(&want, "%s%s", k ? "|" : "", choices[k]);
-    if (f->node->kind == SB_NODE_SCALAR && sb_key_is_close(f->node->text, choices[k])) hint = choices[k];
+    if (f->node->kind != SB_NODE_SCALAR || !sb_key_is_close(f->node->text, choices[k])) continue;
+    int d = sb_str_distance(f->node->text, choices[k]);
+    if (d < best_d) best = choices[k], best_d = d;
   }
-  if (hint) sb_strbuf_printf(&want, " (did you mean '%s'?)", hint);
-  int rc = type_error(c, f, want.data ? want.data : "one of the choices");
-  sb_strbuf_free(&want);
+  if (best) sb_strbuf_printf(&hint, " (did you mean '%s'?)", best);
+  int rc = type_error_hint(c, f, want.data ? want.data : "one of the choices", hint.data ? hint.data : "");
+  sb_strbuf_free(&want), sb_strbuf_free(&hint);
   return rc;
 }
 
 int sb_config_get_enum(const sb_config *c, const char *key, const char *const *choices, int *out) {
-  found f;
+  found f = {0};
   int rc = config_find(c, key, &f);
   if (rc) return rc;
   for (int k = 0; f.node->kind == SB_NODE_SCALAR && choices[k]; k++)
@@ -285,6 +289,13 @@ const sb_config *sb_config_get_map(const sb_config *c, const char *key) {
   sb_node *at;
   const char *rest;
   if (view_walk(c, key, false, &e, &at, &rest)) return NULL;
+  if (!e && c->bound && opt && opt->type == SB_OPTION_MAP && opt->default_value) {
+    /* absent: a view of the schema's default mapping (outside the recipe's
+     * tree, so it never counts as unused) */
+    sb_node *d = sb_schema_default(c, opt);
+    if (!d || d->kind != SB_NODE_MAP) return NULL;
+    return child_view(c, key, d, d->loc, false);
+  }
   if (!e) {
     record_missed(at, rest);
     return NULL;
@@ -310,7 +321,7 @@ static int find_list(const sb_config *c, const char *key, found *f) {
 
 /* Item i of the list at key, as a `found` (keeps is_default/opt). */
 static int find_item(const sb_config *c, const char *key, size_t i, found *item) {
-  found f;
+  found f = {0};
   int rc = find_list(c, key, &f);
   if (rc) return rc;
   if (i >= f.node->len) {
@@ -326,14 +337,14 @@ static int find_item(const sb_config *c, const char *key, size_t i, found *item)
 }
 
 int sb_config_list_length(const sb_config *c, const char *key, size_t *out) {
-  found f;
+  found f = {0};
   int rc = find_list(c, key, &f);
   if (!rc) *out = f.node->len;
   return rc;
 }
 
 int sb_config_list_string(const sb_config *c, const char *key, size_t i, const char **out) {
-  found f;
+  found f = {0};
   int rc = find_item(c, key, i, &f);
   if (rc) return rc;
   if (f.node->kind != SB_NODE_SCALAR) return type_error(c, &f, "a string");
@@ -342,7 +353,7 @@ int sb_config_list_string(const sb_config *c, const char *key, size_t i, const c
 }
 
 int sb_config_list_float(const sb_config *c, const char *key, size_t i, double *out) {
-  found f;
+  found f = {0};
   int rc = find_item(c, key, i, &f);
   if (rc) return rc;
   if (!is_number(f.node)) return type_error(c, &f, "a number");
@@ -351,7 +362,7 @@ int sb_config_list_float(const sb_config *c, const char *key, size_t i, double *
 }
 
 const sb_config *sb_config_list_map(const sb_config *c, const char *key, size_t i) {
-  found f;
+  found f = {0};
   if (find_item(c, key, i, &f)) return NULL;
   if (f.node->kind != SB_NODE_MAP) {
     type_error(c, &f, "a mapping");

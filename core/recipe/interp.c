@@ -58,11 +58,15 @@ static int cycle_error(const interp *it, const sb_node *n) {
 
 /* ---- finding a reference's target --------------------------------------- */
 
-static char *close_key(const sb_node *map, const char *seg) {
-  if (map->kind != SB_NODE_MAP) return NULL;
-  for (size_t k = 0; k < map->len; k++)
-    if (sb_key_is_close(seg, map->entries[k].key)) return map->entries[k].key;
-  return NULL;
+static const char *close_key(const sb_node *map, const char *seg) {
+  const char *best = NULL;
+  int best_d = 1 << 30;
+  for (size_t k = 0; map->kind == SB_NODE_MAP && k < map->len; k++) {
+    const char *key = map->entries[k].key;
+    int d = sb_str_distance(seg, key);
+    if (sb_key_is_close(seg, key) && d < best_d) best = key, best_d = d;
+  }
+  return best;
 }
 
 static int unknown_ref(const sb_node *from, const char *ref, const sb_node *deepest,

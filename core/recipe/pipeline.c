@@ -166,12 +166,7 @@ static int apply_set(sb_recipe *s, const sb_node *set) {
 }
 
 /* The stage's recipe file: relative to the file that named it. */
-static char *stage_file(const sb_node *rec) {
-  char *dir = rec->base_file ? sb_path_dirname(rec->base_file) : NULL;
-  char *file = sb_path_join(dir, rec->text);
-  free(dir);
-  return file;
-}
+static char *stage_file(const sb_node *rec) { return sb_recipe_file_near(rec->base_file, rec->text); }
 
 static int stage_fill(sb_recipe *s, const sb_recipe *p, size_t i) {
   const sb_node *item = stage_item(p, i), *rec = stage_field(item, "recipe");

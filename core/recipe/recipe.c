@@ -43,6 +43,40 @@ void sb_recipe_free(sb_recipe *r) {
 const char *sb_recipe_path(const sb_recipe *r) { return r->path; }
 const sb_config *sb_recipe_root(const sb_recipe *r) { return r->root_view; }
 
+/* ---- file names --------------------------------------------------------- */
+
+/* Drops "." and folds "dir/.." so that messages name files plainly. */
+static char *path_normalize(const char *path) {
+  char *copy = sb_strdup(path);
+  sb_ptrvec segs = {0};
+  bool abs = path[0] == '/';
+  char *save = NULL;
+  for (char *seg = copy ? strtok_r(copy, "/", &save) : NULL; seg; seg = strtok_r(NULL, "/", &save)) {
+    bool up = !strcmp(seg, "..");
+    bool can_pop = segs.len && strcmp(segs.items[segs.len - 1], "..") != 0;
+    if (!strcmp(seg, ".") || (up && abs && !segs.len)) continue;
+    if (up && can_pop) segs.len--;
+    else sb_ptrvec_push(&segs, seg);
+  }
+  sb_strbuf b;
+  sb_strbuf_init(&b);
+  sb_strbuf_append(&b, abs ? "/" : "");
+  for (size_t k = 0; k < segs.len; k++) sb_strbuf_printf(&b, "%s%s", k ? "/" : "", (char *)segs.items[k]);
+  if (!b.len) sb_strbuf_append(&b, ".");
+  sb_ptrvec_free(&segs);
+  free(copy);
+  return copy ? sb_strbuf_take(&b) : NULL;
+}
+
+char *sb_recipe_file_near(const char *file, const char *name) {
+  if (!*name || sb_path_is_absolute(name) || !file) return path_normalize(*name ? name : ".");
+  char *dir = sb_path_dirname(file);
+  char *joined = dir ? sb_path_join(dir, name) : NULL;
+  char *out = joined ? path_normalize(joined) : NULL;
+  free(dir), free(joined);
+  return out;
+}
+
 /* ---- include: ----------------------------------------------------------- */
 
 /* The files being loaded, innermost first (for cycle detection). */
@@ -86,12 +120,11 @@ static sb_node *load_include(sb_recipe *r, const char *path, const include_chain
     return NULL;
   }
   free(what);
-  char *dir = sb_path_dirname(path);
-  char *file = dir ? sb_path_join(dir, item->text) : NULL;
+  char *file = sb_recipe_file_near(path, item->text);
   char *where = sb_loc_str(item->loc);
   char *from = where ? sb_asprintf("included from %s", where) : NULL;
   sb_node *n = file && from ? load_chain(r, file, me, from, item->loc) : NULL;
-  free(dir), free(file), free(where), free(from);
+  free(file), free(where), free(from);
   return n;
 }
 
@@ -230,9 +263,11 @@ static int apply_override(sb_recipe *r, const char *arg, int index) {
   if (!eq) return sb_loc_error(loc, SB_ERR, "expected key=value, got \"%s\"", arg);
   char *key = sb_strndup(arg, (size_t)(eq - arg));
   sb_node *val = key ? parse_cli_value(r, eq + 1, loc) : NULL;
-  int rc = val ? SB_OK : sb_error_code();
-  if (val && r->pipeline) rc = sb_pipeline_set(r, key, val, loc);
-  else if (val) rc = 1;
+  if (!val) {
+    free(key);
+    return sb_error_code() ? sb_error_code() : SB_ERR;
+  }
+  int rc = r->pipeline ? sb_pipeline_set(r, key, val, loc) : 1; /* 1: not a stage key */
   if (rc == 1) rc = sb_recipe_set(r, key, val, loc, false);
   free(key);
   return rc;

@@ -139,6 +139,9 @@ sb_node *sb_yaml_load_text(sb_recipe *r, const char *text, sb_loc loc);
 
 /* recipe.c */
 sb_recipe *sb_recipe_new(const char *path);
+/* name, relative to the folder of file (NULL: the cwd), without "." and
+ * "dir/.." (caller frees). */
+char *sb_recipe_file_near(const char *file, const char *name);
 /* Loads path and its include chain into a tree. */
 sb_node *sb_recipe_load_tree(sb_recipe *r, const char *path, const char *from);
 /* Sets dotted key to val (consumed) under root, creating mappings on the way;

@@ -148,16 +148,19 @@ static void check_unknown(checker *ck, const sb_entry *e, const char *rel) {
   free(hint), free(path);
 }
 
-/* A choice of "a|b|c" close to n's text (caller frees), or NULL. */
+/* The choice of "a|b|c" closest to n's text when close enough (caller frees). */
 static char *closest_choice(const char *choices, const sb_node *n) {
   if (!choices || n->kind != SB_NODE_SCALAR) return NULL;
+  char *best = NULL;
+  int best_d = 1 << 30;
   for (const char *p = choices; p; p = strchr(p, '|'), p = p ? p + 1 : NULL) {
     const char *end = strchr(p, '|');
     char *choice = end ? sb_strndup(p, (size_t)(end - p)) : sb_strdup(p);
-    if (choice && sb_key_is_close(n->text, choice)) return choice;
-    free(choice);
+    int d = choice ? sb_str_distance(n->text, choice) : best_d;
+    if (choice && sb_key_is_close(n->text, choice) && d < best_d) free(best), best = choice, best_d = d;
+    else free(choice);
   }
-  return NULL;
+  return best;
 }
 
 static void check_value(checker *ck, const sb_option *opt, const sb_node *n) {

@@ -36,8 +36,10 @@ static int collect(const sb_node *m, const char *path, sb_ptrvec *out) {
     char *p = sb_key_join(path, e->key ? e->key : index);
     if (!p) return SB_ERR_NOMEM;
     int rc = SB_OK;
+    /* A read list counts its scalar items as read. */
+    bool read = e->val->used || (m->kind == SB_NODE_LIST && e->val->kind == SB_NODE_SCALAR);
     if (e->val->used && e->val->kind != SB_NODE_SCALAR) rc = collect(e->val, p, out);
-    if (e->val->used || rc) {
+    if (read || rc) {
       free(p);
       if (rc) return rc;
       continue;

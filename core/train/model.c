@@ -8,6 +8,7 @@
 
 #include "model.h"
 #include "recipe.h"
+#include "run_config.h"
 #include "spatialboost/spatialboost.h"
 #include "util.h"
 
@@ -81,15 +82,21 @@ typedef struct slot {
 int sb_model_build(sb_model *m, const sb_config *root, uint64_t seed, sb_model_mode mode) {
   memset(m, 0, sizeof *m);
   if (!(m->store = sb_param_store_new(seed))) return SB_ERR;
-  const sb_config *model = sb_config_get_map(root, "model");
-  if (!model) return sb_config_error(root, "model", "the recipe has no model: block");
+  /* Through the run schema, so absent blocks take their defaults (the loss
+   * defaults to loss_sft). */
+  if (!sb_config_has(root, "model"))
+    return sb_config_error(root, NULL, "the recipe has no model: block (model: {encoder: ..., "
+                           "projector: ..., llm: ...})");
+  const sb_config *rb = sb_config_bind(root, "the recipe", sb_run_schema, sb_run_schema_len);
+  const sb_config *model = rb ? sb_config_get_map(rb, "model") : NULL;
+  if (!model) return SB_ERR;
   m->encoder.role = "encoder", m->projector.role = "projector", m->llm.role = "llm";
   m->loss.role = "loss", m->data.role = "data";
   slot slots[] = {{&m->encoder, model, "encoder", SB_PLUGIN_ENCODER},
                   {&m->llm, model, "llm", SB_PLUGIN_LLM},
                   {&m->projector, model, "projector", SB_PLUGIN_PROJECTOR},
-                  {&m->loss, root, "loss", SB_PLUGIN_LOSS},
-                  {&m->data, root, "data", SB_PLUGIN_DATASET}};
+                  {&m->loss, rb, "loss", SB_PLUGIN_LOSS},
+                  {&m->data, rb, "data", SB_PLUGIN_DATASET}};
   for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
     const sb_config *block = sb_config_get_map(slots[i].parent, slots[i].key);
     if (!block || !sb_config_has(block, "plugin")) continue; /* absent, or an empty block */
