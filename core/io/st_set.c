@@ -292,3 +292,16 @@ const sb_st_tensor *sb_st_set_find(const sb_st_set *s, const char *name) {
 }
 
 const char *sb_st_set_path(const sb_st_set *s) { return s ? s->path : NULL; }
+
+sb_tensor *sb_st_set_load(const sb_st_set *s, const char *name, sb_dtype dtype) {
+  if (!s || !name) {
+    sb_error("st_set_load: %s", s ? "no tensor name" : "no set");
+    return NULL;
+  }
+  size_t shard = (size_t)(uintptr_t)sb_map_get(&s->shard_of, name);
+  if (!shard) {
+    sb_error_set(SB_ERR_NOT_FOUND, "%s: no tensor named '%s'", s->path, name);
+    return NULL;
+  }
+  return sb_safetensors_load(s->files[shard - 1], name, dtype);
+}

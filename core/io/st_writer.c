@@ -114,7 +114,7 @@ static int st_push(sb_st_writer *w, const char *name, sb_dtype dtype, int ndim,
 
 int sb_st_writer_add(sb_st_writer *w, const char *name, sb_dtype dtype, int ndim,
                      const int64_t *shape, const void *data) {
-  size_t nbytes;
+  size_t nbytes = 0;
   int rc = st_check_name(w, name);
   if (!rc) rc = st_check_layout(name, dtype, ndim, shape, &nbytes);
   if (rc) return rc;
@@ -132,7 +132,7 @@ int sb_st_writer_add_tensor(sb_st_writer *w, const char *name, const sb_tensor *
   int rc = st_check_name(w, name);
   if (rc) return rc;
   if (!t) return sb_error(ST_WHO ": tensor '%s': no tensor given", name);
-  size_t nbytes;
+  size_t nbytes = 0;
   int ndim = sb_tensor_ndim(t);
   const int64_t *shape = sb_tensor_shape(t);
   if ((rc = st_check_layout(name, sb_tensor_dtype(t), ndim, shape, &nbytes))) return rc;
@@ -143,6 +143,18 @@ int sb_st_writer_add_tensor(sb_st_writer *w, const char *name, const sb_tensor *
   if (!rc) rc = st_push(w, name, sb_tensor_dtype(t), ndim, shape, copy, nbytes);
   if (rc) free(copy);
   return rc;
+}
+
+static int st_meta_grow(sb_st_writer *w) {
+  if (w->meta_count < w->meta_cap) return SB_OK;
+  size_t cap = w->meta_cap ? w->meta_cap * 2 : 8;
+  char **keys = sb_realloc(w->meta_keys, cap * sizeof *keys);
+  if (!keys) return SB_ERR_NOMEM;
+  w->meta_keys = keys;
+  char **vals = sb_realloc(w->meta_vals, cap * sizeof *vals);
+  if (!vals) return SB_ERR_NOMEM;
+  w->meta_vals = vals, w->meta_cap = cap;
+  return SB_OK;
 }
 
 int sb_st_writer_set_metadata(sb_st_writer *w, const char *key, const char *value) {
@@ -157,15 +169,12 @@ int sb_st_writer_set_metadata(sb_st_writer *w, const char *key, const char *valu
       w->meta_vals[i] = v;
       return SB_OK;
     }
-  if (w->meta_count == w->meta_cap) {
-    size_t cap = w->meta_cap ? w->meta_cap * 2 : 8;
-    char **k = sb_realloc(w->meta_keys, cap * sizeof *k);
-    if (k) w->meta_keys = k;
-    char **vals = k ? sb_realloc(w->meta_vals, cap * sizeof *vals) : NULL;
-    if (!vals) return free(v), SB_ERR_NOMEM;
-    w->meta_vals = vals, w->meta_cap = cap;
+  char *k = st_meta_grow(w) == SB_OK ? sb_strdup(key) : NULL;
+  if (!k) {
+    free(v);
+    return SB_ERR_NOMEM;
   }
-  if (!(w->meta_keys[w->meta_count] = sb_strdup(key))) return free(v), SB_ERR_NOMEM;
+  w->meta_keys[w->meta_count] = k;
   w->meta_vals[w->meta_count++] = v;
   return SB_OK;
 }
@@ -174,26 +183,36 @@ int sb_st_writer_set_metadata(sb_st_writer *w, const char *key, const char *valu
 
 static json_t *st_item_json(const st_item *it, uint64_t begin) {
   json_t *shape = json_array();
-  for (int i = 0; shape && i < it->ndim; i++) json_array_append_new(shape, json_integer(it->shape[i]));
+  for (int i = 0; shape && i < it->ndim; i++)
+    json_array_append_new(shape, json_integer(it->shape[i]));
   json_t *offs = json_pack("[II]", (json_int_t)begin, (json_int_t)(begin + it->nbytes));
   return json_pack("{s:s, s:o, s:o}", "dtype", sb_dtype_name(it->dtype), "shape", shape,
                    "data_offsets", offs);
 }
 
+static json_t *st_meta_json(const sb_st_writer *w) {
+  json_t *meta = json_object();
+  for (size_t i = 0; meta && i < w->meta_count; i++)
+    if (json_object_set_new(meta, w->meta_keys[i], json_string(w->meta_vals[i]))) {
+      json_decref(meta);
+      meta = NULL;
+    }
+  return meta;
+}
+
+/* Tensors in insertion order with consecutive offsets, then "__metadata__". */
 static json_t *st_header_json(const sb_st_writer *w) {
   json_t *root = json_object();
+  bool ok = root != NULL;
   uint64_t at = 0;
-  for (size_t i = 0; root && i < w->count; i++) {
-    json_t *e = st_item_json(&w->items[i], at);
-    if (!e || json_object_set_new(root, w->items[i].name, e)) return json_decref(root), NULL;
+  for (size_t i = 0; ok && i < w->count; i++) {
+    ok = json_object_set_new(root, w->items[i].name, st_item_json(&w->items[i], at)) == 0;
     at += w->items[i].nbytes;
   }
-  if (root && w->meta_count) {
-    json_t *meta = json_object();
-    for (size_t i = 0; meta && i < w->meta_count; i++)
-      if (json_object_set_new(meta, w->meta_keys[i], json_string(w->meta_vals[i])))
-        json_decref(meta), meta = NULL;
-    if (!meta || json_object_set_new(root, "__metadata__", meta)) return json_decref(root), NULL;
+  if (ok && w->meta_count) ok = json_object_set_new(root, "__metadata__", st_meta_json(w)) == 0;
+  if (!ok) {
+    json_decref(root);
+    return NULL;
   }
   return root;
 }

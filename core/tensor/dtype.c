@@ -101,30 +101,47 @@ static double load_as_double(const void *src, sb_dtype d, int64_t i) {
   }
 }
 
+static int64_t load_as_int(const void *src, sb_dtype d, int64_t i) {
+  switch (d) {
+  case SB_DTYPE_I32: return ((const int32_t *)src)[i];
+  case SB_DTYPE_I64: return ((const int64_t *)src)[i];
+  default: return ((const uint8_t *)src)[i];
+  }
+}
+
+/* A float to an integer type: truncation toward zero like a C cast, but
+ * saturating at the type's range and mapping NaN to 0 (a plain cast of an
+ * out-of-range value is undefined behaviour). */
+static int64_t float_to_int(double v, double lo, double hi) {
+  if (isnan(v)) return 0;
+  if (v <= lo) return (int64_t)lo;
+  if (v >= hi) return (int64_t)hi;
+  return (int64_t)v;
+}
+
 void sb_convert(void *dst, sb_dtype dd, const void *src, sb_dtype sd, int64_t n) {
   if (dd == sd) {
     memcpy(dst, src, (size_t)n * sb_dtype_size(dd));
     return;
   }
-  if (dd == SB_DTYPE_I64 && (sd == SB_DTYPE_I32 || sd == SB_DTYPE_U8)) {
-    for (int64_t i = 0; i < n; i++)
-      ((int64_t *)dst)[i] = (int64_t)load_as_double(src, sd, i);
-    return;
-  }
-  if (sd == SB_DTYPE_I64 && dd == SB_DTYPE_I32) { /* exact for in-range values */
-    for (int64_t i = 0; i < n; i++) ((int32_t *)dst)[i] = (int32_t)((const int64_t *)src)[i];
-    return;
-  }
+  bool src_float = sb_dtype_is_float(sd);
   for (int64_t i = 0; i < n; i++) {
-    double v = load_as_double(src, sd, i);
-    switch (dd) {
-    case SB_DTYPE_F32: ((float *)dst)[i] = (float)v; break;
-    case SB_DTYPE_BF16: ((uint16_t *)dst)[i] = sb_f32_to_bf16((float)v); break;
-    case SB_DTYPE_F16: ((uint16_t *)dst)[i] = sb_f32_to_f16((float)v); break;
-    case SB_DTYPE_I32: ((int32_t *)dst)[i] = (int32_t)v; break;
-    case SB_DTYPE_I64: ((int64_t *)dst)[i] = (int64_t)v; break;
-    case SB_DTYPE_U8: ((uint8_t *)dst)[i] = (uint8_t)v; break;
-    default: break;
+    if (sb_dtype_is_float(dd)) {
+      float v = src_float ? (float)load_as_double(src, sd, i) : (float)load_as_int(src, sd, i);
+      if (dd == SB_DTYPE_F32) ((float *)dst)[i] = v;
+      else if (dd == SB_DTYPE_BF16) ((uint16_t *)dst)[i] = sb_f32_to_bf16(v);
+      else ((uint16_t *)dst)[i] = sb_f32_to_f16(v);
+      continue;
     }
+    /* integer destination: integers narrow by keeping the low bits (as
+     * numpy's astype); floats truncate and saturate */
+    int64_t v;
+    if (!src_float) v = load_as_int(src, sd, i);
+    else if (dd == SB_DTYPE_U8) v = float_to_int(load_as_double(src, sd, i), 0, 255);
+    else if (dd == SB_DTYPE_I32) v = float_to_int(load_as_double(src, sd, i), -2147483648.0, 2147483647.0);
+    else v = float_to_int(load_as_double(src, sd, i), -9223372036854775808.0, 9223372036854774784.0);
+    if (dd == SB_DTYPE_I64) ((int64_t *)dst)[i] = v;
+    else if (dd == SB_DTYPE_I32) ((uint32_t *)dst)[i] = (uint32_t)(uint64_t)v;
+    else ((uint8_t *)dst)[i] = (uint8_t)(uint64_t)v;
   }
 }

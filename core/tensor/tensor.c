@@ -35,9 +35,15 @@ int sb_norm_dim(const char *op, int dim, int ndim) {
 static int check_shape(const char *what, int ndim, const int64_t *shape) {
   if (ndim < 0 || ndim > SB_MAX_DIMS)
     return sb_error_set(SB_ERR_SHAPE, "%s: %d dims (at most %d)", what, ndim, SB_MAX_DIMS);
-  for (int i = 0; i < ndim; i++)
-    if (shape[i] < 0) return sb_error_set(SB_ERR_SHAPE, "%s: negative size %lld in dim %d", what,
-                                          (long long)shape[i], i);
+  int64_t n = 8; /* bytes of the widest dtype: the byte size must fit too */
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] < 0)
+      return sb_error_set(SB_ERR_SHAPE, "%s: negative size %lld in dim %d", what, (long long)shape[i], i);
+    if (__builtin_mul_overflow(n, shape[i], &n)) {
+      char buf[160];
+      return sb_error_set(SB_ERR_SHAPE, "%s: shape %s is too large", what, sb_shape_str(ndim, shape, buf, sizeof buf));
+    }
+  }
   return SB_OK;
 }
 
@@ -93,7 +99,10 @@ sb_tensor *sb_tensor_new(sb_dtype dtype, int ndim, const int64_t *shape) {
 
 sb_tensor *sb_tensor_zeros_on(sb_backend *be, sb_dtype dtype, int ndim, const int64_t *shape) {
   sb_tensor *t = sb_tensor_new_on(be, dtype, ndim, shape);
-  if (t && be->vt->zero(be->self, t->storage->data, t->storage->nbytes)) return NULL;
+  if (t && be->vt->zero(be->self, t->storage->data, t->storage->nbytes)) {
+    if (sb_scope_depth() == 0) sb_tensor_release(t);
+    return NULL;
+  }
   return t;
 }
 
@@ -119,8 +128,10 @@ sb_tensor *sb_tensor_from_host_on(sb_backend *be, sb_dtype dtype, int ndim, cons
                                   const void *data) {
   sb_tensor *t = sb_tensor_new_on(be, dtype, ndim, shape);
   if (!t) return NULL;
-  if (t->storage->nbytes && be->vt->upload(be->self, t->storage->data, data, t->storage->nbytes))
+  if (t->storage->nbytes && be->vt->upload(be->self, t->storage->data, data, t->storage->nbytes)) {
+    if (sb_scope_depth() == 0) sb_tensor_release(t); /* else the scope releases it */
     return NULL;
+  }
   return t;
 }
 

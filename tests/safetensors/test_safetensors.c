@@ -90,7 +90,8 @@ static int count_tmp_files(const char *dir) {
 
 static bool bytes_equal_tensor(const sb_st_tensor *st, const sb_tensor *t) {
   void *buf = malloc(st->nbytes ? st->nbytes : 1);
-  bool ok = sb_tensor_to_host(t, buf, st->nbytes) == SB_OK && memcmp(buf, st->data, st->nbytes) == 0;
+  bool ok = sb_tensor_to_host(t, buf, st->nbytes) == SB_OK &&
+            memcmp(buf, st->data, st->nbytes) == 0;
   free(buf);
   return ok;
 }
@@ -111,7 +112,8 @@ static void write_all_dtypes(const char *path) {
   int64_t s23[2] = {2, 3}, s4[1] = {4}, s31[2] = {3, 1}, s5[1] = {5}, s22[2] = {2, 2},
           s7[1] = {7}, s03[2] = {0, 3}, s0[1] = {0};
   CHECK(sb_st_writer_add(w, "f32", SB_DTYPE_F32, 2, s23, k_f32) == SB_OK);
-  CHECK(sb_st_writer_add(w, "u8", SB_DTYPE_U8, 1, s7, k_u8) == SB_OK); /* leaves the rest unaligned */
+  /* 7 bytes of u8 leave the tensors after it unaligned in the file. */
+  CHECK(sb_st_writer_add(w, "u8", SB_DTYPE_U8, 1, s7, k_u8) == SB_OK);
   CHECK(sb_st_writer_add(w, "bf16", SB_DTYPE_BF16, 1, s4, k_bf16) == SB_OK);
   CHECK(sb_st_writer_add(w, "f16", SB_DTYPE_F16, 2, s31, k_f16) == SB_OK);
   CHECK(sb_st_writer_add(w, "i32", SB_DTYPE_I32, 1, s5, k_i32) == SB_OK);
@@ -168,7 +170,10 @@ static void check_loads(const sb_safetensors *f) {
   CHECK(t && sb_tensor_to_host(t, v, sizeof v) == SB_OK && memcmp(v, k_f32, sizeof v) == 0);
   t = sb_safetensors_load(f, "bf16", SB_DTYPE_F32); /* unaligned source */
   CHECK(t && sb_tensor_dtype(t) == SB_DTYPE_F32 && sb_tensor_to_host(t, v, 16) == SB_OK);
-  for (int i = 0; t && i < 4; i++) CHECK(memcmp(&v[i], &(float){sb_bf16_to_f32(k_bf16[i])}, 4) == 0);
+  for (int i = 0; t && i < 4; i++) {
+    float want = sb_bf16_to_f32(k_bf16[i]);
+    CHECK(memcmp(&v[i], &want, 4) == 0);
+  }
   t = sb_safetensors_load(f, "f16", SB_DTYPE_F32);
   CHECK(t && sb_tensor_to_host(t, v, 12) == SB_OK && v[0] == 1.0f && v[1] == -5.0f &&
         v[2] == sb_f16_to_f32(1));
@@ -345,6 +350,12 @@ static void test_bf16_fixture(const char *fx) {
   sb_st_set *s = sb_st_set_open(path);
   CHECK(s && sb_st_set_count(s) == 26 && sb_st_set_find(s, "model.embed_tokens.weight"));
   CHECK(s && strstr(sb_st_set_path(s), "qwen2_tiny_tied_bf16/model.safetensors"));
+  sb_scope_begin();
+  sb_tensor *emb = s ? sb_st_set_load(s, "model.embed_tokens.weight", SB_DTYPE_F32) : NULL;
+  CHECK(emb && sb_tensor_dtype(emb) == SB_DTYPE_F32 && sb_tensor_ndim(emb) == 2);
+  CHECK(s && sb_st_set_load(s, "model.nope", SB_DTYPE_F32) == NULL);
+  CHECK(strstr(sb_error_message(), "no tensor named 'model.nope'") != NULL);
+  sb_scope_end();
   sb_st_set_close(s);
   /* llava_tiny holds four .safetensors files and no model.safetensors. */
   snprintf(path, sizeof path, "%s/llava_tiny", fx);
@@ -511,8 +522,8 @@ static const bad_case k_bad[] = {
     {"{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]}, \"b\": {\"dtype\": "
      "\"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}", 16, "overlap", "'b'"},
     {"{\"a\": {\"dtype\": \"U8\", \"shape\": [16], \"data_offsets\": [0, 16]}, \"e\": {\"dtype\": "
-     "\"U8\", \"shape\": [0], \"data_offsets\": [4, 4]}, \"c\": {\"dtype\": \"U8\", \"shape\": [2], "
-     "\"data_offsets\": [10, 12]}}", 16, "overlap", "'c'"},
+     "\"U8\", \"shape\": [0], \"data_offsets\": [4, 4]}, \"c\": {\"dtype\": \"U8\", "
+     "\"shape\": [2], \"data_offsets\": [10, 12]}}", 16, "overlap", "'c'"},
     {"{\"__metadata__\": [\"x\"]}", 0, "__metadata__ is not an object", NULL},
     {"{\"__metadata__\": {\"k\": 1}}", 0, "__metadata__ value of 'k' is not a string", NULL},
     {"", 0, "header is not valid JSON", NULL},
@@ -667,7 +678,8 @@ static void test_atomic(void) {
 
 int main(void) {
   const char *fx = getenv("SB_FIXTURES");
-  snprintf(g_tmp, sizeof g_tmp, "%s/sb_safetensors_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  snprintf(g_tmp, sizeof g_tmp, "%s/sb_safetensors_XXXXXX", tmpdir);
   if (!mkdtemp(g_tmp)) {
     perror("mkdtemp");
     return 2;

@@ -34,6 +34,19 @@ static void test_conversions(void) {
     bad += sb_f32_to_f16(sb_f16_to_f32((uint16_t)h)) != h;
   }
   CHECK(bad == 0, "%d f16 values do not round-trip", bad);
+  /* integer narrowing keeps the low bits; floats truncate and saturate */
+  int32_t i32[3] = {-1, 258, 7};
+  uint8_t u8[3];
+  sb_convert(u8, SB_DTYPE_U8, i32, SB_DTYPE_I32, 3);
+  CHECK(u8[0] == 255 && u8[1] == 2 && u8[2] == 7, "I32 -> U8: %u %u %u", u8[0], u8[1], u8[2]);
+  int64_t big[1] = {(int64_t)1 << 60 | 1};
+  int64_t back[1];
+  float f3[3] = {NAN, 1e20f, -2.7f};
+  int32_t o3[3];
+  sb_convert(back, SB_DTYPE_I64, big, SB_DTYPE_I64, 1);
+  CHECK(back[0] == big[0], "I64 copy exact");
+  sb_convert(o3, SB_DTYPE_I32, f3, SB_DTYPE_F32, 3);
+  CHECK(o3[0] == 0 && o3[1] == INT32_MAX && o3[2] == -2, "F32 -> I32: %d %d %d", o3[0], o3[1], o3[2]);
   sb_dtype d;
   CHECK(sb_dtype_from_name("BF16", &d) == SB_OK && d == SB_DTYPE_BF16, "dtype names");
   CHECK(sb_dtype_from_name("F64", &d) != SB_OK, "F64 is not supported");
@@ -106,6 +119,8 @@ static void test_errors(void) {
   CHECK_ERROR("9 dims (at most 8)");
   CHECK(sb_tensor_new(SB_DTYPE_F32, 1, (int64_t[]){-3}) == NULL, "negative size");
   CHECK_ERROR("negative size -3");
+  CHECK(sb_tensor_new(SB_DTYPE_F32, 2, (int64_t[]){(int64_t)1 << 62, 4}) == NULL, "overflowing size");
+  CHECK_ERROR("is too large");
   sb_tensor *a = sb_tensor_zeros(SB_DTYPE_F32, 2, (int64_t[]){2, 3});
   sb_tensor *b = sb_tensor_zeros(SB_DTYPE_F32, 2, (int64_t[]){4, 3});
   CHECK(sb_op_linear(a, b, NULL) != NULL, "linear [2,3] x [4,3]ᵀ");

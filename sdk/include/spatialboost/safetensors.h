@@ -10,6 +10,10 @@
  * sharded model.safetensors.index.json, or a folder with either, and finds
  * each tensor in its shard.
  *
+ * Bytes between or after tensors are allowed (only overlaps are errors); a
+ * tensor entry with fields other than dtype, shape and data_offsets is
+ * refused. Integer conversions keep the low bits when narrowing.
+ *
  * Writing is atomic: the file is written to "<path>.tmp.<pid>", flushed and
  * renamed over <path>, so an existing file is never left half-written. */
 #ifndef SPATIALBOOST_SAFETENSORS_H
@@ -54,6 +58,8 @@ SB_API void sb_st_set_close(sb_st_set *s);
 SB_API size_t sb_st_set_count(const sb_st_set *s);
 SB_API const sb_st_tensor *sb_st_set_at(const sb_st_set *s, size_t i);
 SB_API const sb_st_tensor *sb_st_set_find(const sb_st_set *s, const char *name);
+/* Copies one tensor of the set into a new tensor, as sb_safetensors_load. */
+SB_API sb_tensor *sb_st_set_load(const sb_st_set *s, const char *name, sb_dtype dtype);
 /* The file or index that was opened (for messages). */
 SB_API const char *sb_st_set_path(const sb_st_set *s);
 
