@@ -17,5 +17,24 @@ typedef struct sb_image {
 SB_API int sb_image_load(const char *path, sb_image *out);
 SB_API void sb_image_free(sb_image *img);
 
+/* Resampling filters, numbered as Pillow numbers them. */
+typedef enum sb_resample {
+  SB_RESAMPLE_BILINEAR = 2, /* triangle, support 1 */
+  SB_RESAMPLE_BICUBIC = 3,  /* cubic with a = -0.5, support 2 */
+} sb_resample;
+
+/* Resizes an 8-bit image exactly as Pillow's Image.resize does: separable
+ * antialiased filter (support scaled by the downsampling factor), weights in
+ * 22-bit fixed point, the horizontal pass first, rounding and clamping to 8
+ * bits after each pass. dst gets new pixels (free with sb_image_free). */
+SB_API int sb_image_resize(const sb_image *src, int width, int height, sb_resample filter,
+                           sb_image *dst);
+/* Resizes float planes src [channels, height, width] to dst [channels,
+ * out_height, out_width] as torch.nn.functional.interpolate(mode=bilinear or
+ * bicubic, align_corners=False, antialias=True) does: the same filter as
+ * above, in floating point, width first. */
+SB_API int sb_resize_planes(const float *src, int channels, int height, int width, float *dst,
+                            int out_height, int out_width, sb_resample filter);
+
 SB_END_DECLS
 #endif
