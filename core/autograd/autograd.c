@@ -5,6 +5,7 @@
 
 #include "autograd_impl.h"
 #include "grad_accum.h"
+#include "spatialboost/ops.h"
 #include "util.h"
 
 typedef struct sb_tape {
@@ -192,6 +193,20 @@ static int route_gradient(sb_op_node *n, int i, sb_tensor *g) {
   return SB_OK;
 }
 
+/* Backward functions get contiguous gradients (see autograd_impl.h):
+ * views that other backward passes returned are copied here, once. */
+static int make_contiguous(sb_op_node *n) {
+  for (int k = 0; k < n->n_outputs; k++) {
+    sb_tensor *g = n->gout[k];
+    if (!g || sb_tensor_is_contiguous(g)) continue;
+    sb_tensor *c = sb_op_contiguous(g); /* owned by the running node's scope */
+    if (!c) return SB_ERR;
+    n->gout[k] = sb_tensor_retain(c);
+    sb_tensor_release(g);
+  }
+  return SB_OK;
+}
+
 /* Runs the nodes of `tape` backwards from the seeded gradients. */
 static int run_tape(sb_tape *tape) {
   int rc = SB_OK;
@@ -206,7 +221,8 @@ static int run_tape(sb_tape *tape) {
     sb_scope_begin();
     sb_tensor *gin[SB_NODE_MAX_INPUTS] = {0};
     sb_grad_push(false);
-    rc = n->backward(n, n->gout, gin);
+    rc = make_contiguous(n);
+    if (rc == SB_OK) rc = n->backward(n, n->gout, gin);
     sb_grad_pop();
     if (rc) sb_error_prefix("backward of %s", n->op);
     for (int i = 0; i < n->n_inputs && rc == SB_OK; i++) {
@@ -228,6 +244,17 @@ static int seed(sb_tensor *out, sb_tensor *g) {
   if (!sb_tensor_same_shape(out, g))
     return sb_error("backward: gradient of shape %s for an output of shape %s",
                     sb_tensor_shape_str(g, a, 64), sb_tensor_shape_str(out, b, 64));
+  if (g->storage->backend != out->storage->backend)
+    return sb_error("backward: the gradient lives on %s, the output on %s",
+                    g->storage->backend->vt->name, out->storage->backend->vt->name);
+  if (!sb_dtype_is_float(g->dtype))
+    return sb_error("backward: the gradient is %s, expected a float tensor", sb_dtype_name(g->dtype));
+  if (g->dtype != SB_DTYPE_F32 || !sb_tensor_is_contiguous(g)) { /* gradients are contiguous F32 */
+    sb_grad_push(false);
+    g = sb_op_contiguous(sb_op_cast(g, SB_DTYPE_F32));
+    sb_grad_pop();
+    if (!g) return SB_ERR;
+  }
   if (out->grad_fn) {
     if (out->grad_fn->tape != tape_current())
       return sb_error("backward: the graph of this tensor was already used or cleared");

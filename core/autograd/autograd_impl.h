@@ -6,7 +6,9 @@
  * and returns, for every input whose needs_grad is set, a gradient of that
  * input's exact shape (new tensors owned by the current scope). The engine
  * routes each one to the input's producer node or, for a leaf, into the
- * leaf's grad buffer. */
+ * leaf's grad buffer. The gradients a backward function receives are
+ * contiguous float32 on the node's backend (the engine copies views that
+ * other backward passes returned); the ones it returns may be views. */
 #ifndef SB_CORE_AUTOGRAD_IMPL_H
 #define SB_CORE_AUTOGRAD_IMPL_H
 

@@ -22,9 +22,10 @@ static int attention_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gi
             *lse = n->saved[4], *mask = n->n_saved > 5 ? n->saved[5] : NULL;
   sb_tensor *gq = sb_op_new(n->backend, 4, q->shape), *gk = sb_op_new(n->backend, 4, k->shape),
             *gv = sb_op_new(n->backend, 4, v->shape);
-  if (!gq || !gk || !gv) return SB_ERR;
+  sb_tensor *go = sb_op_contiguous(g[0]); /* the kernel reads it as a contiguous buffer */
+  if (!gq || !gk || !gv || !go) return SB_ERR;
   sb_kbuf b[10] = {sb_kbuf_of(gq, SB_ACCESS_OUT), sb_kbuf_of(gk, SB_ACCESS_OUT),
-                   sb_kbuf_of(gv, SB_ACCESS_OUT), sb_kbuf_of(g[0], SB_ACCESS_IN),
+                   sb_kbuf_of(gv, SB_ACCESS_OUT), sb_kbuf_of(go, SB_ACCESS_IN),
                    sb_kbuf_of(q, SB_ACCESS_IN),   sb_kbuf_of(k, SB_ACCESS_IN),
                    sb_kbuf_of(v, SB_ACCESS_IN),   sb_kbuf_of(o, SB_ACCESS_IN),
                    sb_kbuf_of(lse, SB_ACCESS_IN), sb_kbuf_of(mask, SB_ACCESS_IN)};

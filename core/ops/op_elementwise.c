@@ -14,7 +14,8 @@ typedef struct binary_ctx {
 /* saved: a, b (for mul/div). */
 static int binary_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
   int op = SB_NODE_CTX(n, binary_ctx)->op;
-  sb_tensor *gy = g[0];
+  sb_tensor *gy = sb_op_contiguous(g[0]); /* kernels read it as a contiguous buffer */
+  if (!gy) return SB_ERR;
   sb_tensor *a = n->n_saved > 0 ? n->saved[0] : NULL, *b = n->n_saved > 1 ? n->saved[1] : NULL;
   for (int i = 0; i < 2; i++) {
     if (!n->needs_grad[i]) continue;
@@ -87,14 +88,16 @@ typedef struct unary_ctx {
 /* saved: x */
 static int unary_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
   const unary_ctx *c = SB_NODE_CTX(n, unary_ctx);
+  sb_tensor *gy = sb_op_contiguous(g[0]); /* the kernels read it as a contiguous buffer */
+  if (!gy) return SB_ERR;
   if (c->p.op == SB_UNARY_AFFINE) {
-    gin[0] = sb_k_affine(g[0], c->p.alpha, 0.0f);
+    gin[0] = sb_k_affine(gy, c->p.alpha, 0.0f);
     return gin[0] ? SB_OK : SB_ERR;
   }
   sb_tensor *gx = sb_op_new(n->backend, n->in_ndim[0], n->in_shape[0]);
   if (!gx) return SB_ERR;
   sb_kbuf b[3] = {sb_kbuf_of(gx, SB_ACCESS_OUT), sb_kbuf_of(n->saved[0], SB_ACCESS_IN),
-                  sb_kbuf_of(g[0], SB_ACCESS_IN)};
+                  sb_kbuf_of(gy, SB_ACCESS_IN)};
   if (sb_run(n->backend, SB_K_UNARY_BACKWARD, &c->p, 3, b)) return SB_ERR;
   gin[0] = gx;
   return SB_OK;
@@ -134,12 +137,14 @@ sb_tensor *sb_op_square(sb_tensor *x) { return unary("square", SB_UNARY_SQUARE, 
 
 /* saved: gate, up */
 static int swiglu_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
+  sb_tensor *gy = sb_op_contiguous(g[0]); /* the kernel reads it as a contiguous buffer */
+  if (!gy) return SB_ERR;
   sb_tensor *gg = n->needs_grad[0] ? sb_op_new(n->backend, n->in_ndim[0], n->in_shape[0]) : NULL;
   sb_tensor *gu = n->needs_grad[1] ? sb_op_new(n->backend, n->in_ndim[1], n->in_shape[1]) : NULL;
   if ((n->needs_grad[0] && !gg) || (n->needs_grad[1] && !gu)) return SB_ERR;
-  sb_kp_rows p = {1, sb_tensor_numel(g[0])};
+  sb_kp_rows p = {1, sb_tensor_numel(gy)};
   sb_kbuf b[5] = {sb_kbuf_of(gg, SB_ACCESS_OUT), sb_kbuf_of(gu, SB_ACCESS_OUT),
-                  sb_kbuf_of(g[0], SB_ACCESS_IN), sb_kbuf_of(n->saved[0], SB_ACCESS_IN),
+                  sb_kbuf_of(gy, SB_ACCESS_IN), sb_kbuf_of(n->saved[0], SB_ACCESS_IN),
                   sb_kbuf_of(n->saved[1], SB_ACCESS_IN)};
   if (sb_run(n->backend, SB_K_SWIGLU_BACKWARD, &p, 5, b)) return SB_ERR;
   gin[0] = gg, gin[1] = gu;

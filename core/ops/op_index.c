@@ -11,9 +11,10 @@ typedef struct gather_ctx {
 /* saved: index */
 static int gather_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
   const gather_ctx *c = SB_NODE_CTX(n, gather_ctx);
-  sb_tensor *gx = sb_op_zeros(n->backend, n->in_ndim[0], n->in_shape[0]);
+  sb_tensor *gy = sb_op_contiguous(g[0]); /* the kernel reads it as a contiguous buffer */
+  sb_tensor *gx = gy ? sb_op_zeros(n->backend, n->in_ndim[0], n->in_shape[0]) : NULL;
   if (!gx) return SB_ERR;
-  sb_kbuf b[3] = {sb_kbuf_of(gx, SB_ACCESS_INOUT), sb_kbuf_of(g[0], SB_ACCESS_IN),
+  sb_kbuf b[3] = {sb_kbuf_of(gx, SB_ACCESS_INOUT), sb_kbuf_of(gy, SB_ACCESS_IN),
                   sb_kbuf_of(n->saved[0], SB_ACCESS_IN)};
   if (sb_run(n->backend, SB_K_SCATTER_ADD, &c->p, 3, b)) return SB_ERR;
   gin[0] = gx;

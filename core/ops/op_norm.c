@@ -23,13 +23,15 @@ static bool check_param(const char *op, const char *arg, const sb_tensor *p, int
 static int layer_norm_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
   const norm_ctx *c = SB_NODE_CTX(n, norm_ctx);
   int64_t d = c->p.d;
+  sb_tensor *gy = sb_op_contiguous(g[0]); /* the kernel reads it as a contiguous buffer */
+  if (!gy) return SB_ERR;
   sb_tensor *gx = n->needs_grad[0] ? sb_op_new(n->backend, n->in_ndim[0], n->in_shape[0]) : NULL;
   sb_tensor *gw = c->has_w && n->needs_grad[1] ? sb_op_new(n->backend, 1, &d) : NULL;
   sb_tensor *gb = c->has_b && n->needs_grad[2] ? sb_op_new(n->backend, 1, &d) : NULL;
   sb_tensor *w = c->has_w ? n->saved[1] : NULL;
   int k = c->has_w ? 2 : 1;
   sb_kbuf b[8] = {sb_kbuf_of(gx, SB_ACCESS_OUT), sb_kbuf_of(gw, SB_ACCESS_OUT),
-                  sb_kbuf_of(gb, SB_ACCESS_OUT), sb_kbuf_of(g[0], SB_ACCESS_IN),
+                  sb_kbuf_of(gb, SB_ACCESS_OUT), sb_kbuf_of(gy, SB_ACCESS_IN),
                   sb_kbuf_of(n->saved[0], SB_ACCESS_IN), sb_kbuf_of(w, SB_ACCESS_IN),
                   sb_kbuf_of(n->saved[k], SB_ACCESS_IN), sb_kbuf_of(n->saved[k + 1], SB_ACCESS_IN)};
   if (sb_run(n->backend, SB_K_LAYER_NORM_BACKWARD, &c->p, 8, b)) return SB_ERR;
@@ -76,11 +78,13 @@ sb_tensor *sb_op_layer_norm(sb_tensor *x, sb_tensor *w, sb_tensor *b, float eps)
 static int rms_norm_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
   const norm_ctx *c = SB_NODE_CTX(n, norm_ctx);
   int64_t d = c->p.d;
+  sb_tensor *gy = sb_op_contiguous(g[0]); /* the kernel reads it as a contiguous buffer */
+  if (!gy) return SB_ERR;
   sb_tensor *gx = n->needs_grad[0] ? sb_op_new(n->backend, n->in_ndim[0], n->in_shape[0]) : NULL;
   sb_tensor *gw = c->has_w && n->needs_grad[1] ? sb_op_new(n->backend, 1, &d) : NULL;
   sb_tensor *w = c->has_w ? n->saved[1] : NULL;
   sb_kbuf b[6] = {sb_kbuf_of(gx, SB_ACCESS_OUT), sb_kbuf_of(gw, SB_ACCESS_OUT),
-                  sb_kbuf_of(g[0], SB_ACCESS_IN), sb_kbuf_of(n->saved[0], SB_ACCESS_IN),
+                  sb_kbuf_of(gy, SB_ACCESS_IN), sb_kbuf_of(n->saved[0], SB_ACCESS_IN),
                   sb_kbuf_of(w, SB_ACCESS_IN), sb_kbuf_of(n->saved[c->has_w ? 2 : 1], SB_ACCESS_IN)};
   if (sb_run(n->backend, SB_K_RMS_NORM_BACKWARD, &c->p, 6, b)) return SB_ERR;
   gin[0] = gx, gin[1] = gw;
@@ -117,11 +121,11 @@ sb_tensor *sb_op_rms_norm(sb_tensor *x, sb_tensor *w, float eps) {
 /* ---- softmax: saved y ---- */
 
 static int softmax_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
-  sb_tensor *y = n->saved[0];
-  sb_tensor *gx = sb_op_new(n->backend, y->ndim, y->shape);
+  sb_tensor *y = n->saved[0], *gy = sb_op_contiguous(g[0]); /* the kernel reads gy as contiguous */
+  sb_tensor *gx = gy ? sb_op_new(n->backend, y->ndim, y->shape) : NULL;
   if (!gx) return SB_ERR;
   sb_kp_rows p = {sb_rows(y), y->shape[y->ndim - 1]};
-  sb_kbuf b[3] = {sb_kbuf_of(gx, SB_ACCESS_OUT), sb_kbuf_of(y, SB_ACCESS_IN), sb_kbuf_of(g[0], SB_ACCESS_IN)};
+  sb_kbuf b[3] = {sb_kbuf_of(gx, SB_ACCESS_OUT), sb_kbuf_of(y, SB_ACCESS_IN), sb_kbuf_of(gy, SB_ACCESS_IN)};
   if (sb_run(n->backend, SB_K_SOFTMAX_BACKWARD, &p, 3, b)) return SB_ERR;
   gin[0] = gx;
   return SB_OK;

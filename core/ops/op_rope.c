@@ -14,9 +14,10 @@ typedef struct rope_ctx {
 static int rope_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
   sb_kp_rope p = SB_NODE_CTX(n, rope_ctx)->p;
   p.inverse = 1;
-  sb_tensor *gx = sb_op_new(n->backend, 4, g[0]->shape);
+  sb_tensor *gy = sb_op_contiguous(g[0]); /* the kernel reads it as a contiguous buffer */
+  sb_tensor *gx = gy ? sb_op_new(n->backend, 4, gy->shape) : NULL;
   if (!gx) return SB_ERR;
-  sb_kbuf b[4] = {sb_kbuf_of(gx, SB_ACCESS_OUT), sb_kbuf_of(g[0], SB_ACCESS_IN),
+  sb_kbuf b[4] = {sb_kbuf_of(gx, SB_ACCESS_OUT), sb_kbuf_of(gy, SB_ACCESS_IN),
                   sb_kbuf_of(n->saved[0], SB_ACCESS_IN), sb_kbuf_of(n->saved[1], SB_ACCESS_IN)};
   if (sb_run(n->backend, SB_K_ROPE, &p, 4, b)) return SB_ERR;
   gin[0] = gx;
@@ -84,8 +85,10 @@ int sb_rope_tables_1d(sb_tensor *positions, int64_t R, int64_t hd, double theta,
   float *ang = malloc(sizeof(float) * (size_t)(R * hd > 0 ? R * hd : 1));
   int rc = pos && ang ? SB_OK : sb_error_set(SB_ERR_NOMEM, "rope tables: out of memory");
   if (rc == SB_OK && positions) {
-    if (sb_tensor_numel(positions) != R || positions->dtype == SB_DTYPE_F32)
-      rc = sb_error_set(SB_ERR_SHAPE, "rope tables: positions must be %lld integers", (long long)R);
+    if (sb_tensor_numel(positions) != R ||
+        (positions->dtype != SB_DTYPE_I32 && positions->dtype != SB_DTYPE_I64))
+      rc = sb_error_set(SB_ERR_SHAPE, "rope tables: positions are %s %lld values, expected %lld I32 or I64",
+                        sb_dtype_name(positions->dtype), (long long)sb_tensor_numel(positions), (long long)R);
     else if (positions->dtype == SB_DTYPE_I64)
       rc = sb_tensor_to_host(positions, pos, sizeof(int64_t) * (size_t)R);
     else {

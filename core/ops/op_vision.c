@@ -7,9 +7,10 @@ typedef struct patch_ctx {
 } patch_ctx;
 
 static int patchify_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
-  sb_tensor *gx = sb_op_new(n->backend, 4, n->in_shape[0]);
+  sb_tensor *gy = sb_op_contiguous(g[0]); /* the kernel reads it as a contiguous buffer */
+  sb_tensor *gx = gy ? sb_op_new(n->backend, 4, n->in_shape[0]) : NULL;
   if (!gx) return SB_ERR;
-  sb_kbuf b[2] = {sb_kbuf_of(gx, SB_ACCESS_OUT), sb_kbuf_of(g[0], SB_ACCESS_IN)};
+  sb_kbuf b[2] = {sb_kbuf_of(gx, SB_ACCESS_OUT), sb_kbuf_of(gy, SB_ACCESS_IN)};
   if (sb_run(n->backend, SB_K_UNPATCHIFY, &SB_NODE_CTX(n, patch_ctx)->p, 2, b)) return SB_ERR;
   gin[0] = gx;
   return SB_OK;
@@ -47,11 +48,13 @@ typedef struct mix_ctx {
 /* saved: a, b, alpha */
 static int mix_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
   const mix_ctx *c = SB_NODE_CTX(n, mix_ctx);
+  sb_tensor *gy = sb_op_contiguous(g[0]); /* the kernel reads it as a contiguous buffer */
+  if (!gy) return SB_ERR;
   sb_tensor *ga = n->needs_grad[0] ? sb_op_new(n->backend, n->in_ndim[0], n->in_shape[0]) : NULL;
   sb_tensor *gb = n->needs_grad[1] ? sb_op_new(n->backend, n->in_ndim[1], n->in_shape[1]) : NULL;
   sb_tensor *gal = n->needs_grad[2] ? sb_op_new(n->backend, 1, &c->p.d) : NULL;
   sb_kbuf b[7] = {sb_kbuf_of(ga, SB_ACCESS_OUT), sb_kbuf_of(gb, SB_ACCESS_OUT),
-                  sb_kbuf_of(gal, SB_ACCESS_OUT), sb_kbuf_of(g[0], SB_ACCESS_IN),
+                  sb_kbuf_of(gal, SB_ACCESS_OUT), sb_kbuf_of(gy, SB_ACCESS_IN),
                   sb_kbuf_of(n->saved[0], SB_ACCESS_IN), sb_kbuf_of(n->saved[1], SB_ACCESS_IN),
                   sb_kbuf_of(n->saved[2], SB_ACCESS_IN)};
   if (sb_run(n->backend, SB_K_MIX_BACKWARD, &c->p, 7, b)) return SB_ERR;

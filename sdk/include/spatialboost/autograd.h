@@ -32,8 +32,11 @@ SB_API bool sb_grad_enabled(void);
 SB_API void sb_grad_push(bool enabled);
 SB_API void sb_grad_pop(void);
 
-/* Back-propagates from `out`. grad_out: the gradient of out (same shape), or
- * NULL when out has one element (gradient 1). Clears the tape afterwards. */
+/* Back-propagates from `out`. grad_out: the gradient of out (same shape and
+ * backend; any float dtype and layout, converted to contiguous float32), or
+ * NULL when out has one element (gradient 1). Clears the tape afterwards.
+ * Weight gradients of norms and of the mix are summed per thread, so they
+ * are bit-reproducible for a given thread count. */
 SB_API int sb_backward(sb_tensor *out, sb_tensor *grad_out);
 /* Drops everything recorded so far (e.g. after an evaluation forward). */
 SB_API void sb_tape_clear(void);
@@ -44,7 +47,9 @@ SB_API size_t sb_tape_size(void);
  * parameters it reaches through ctx). sb_checkpoint runs it without recording,
  * keeps only the inputs, and in the backward pass runs it again with
  * recording on to get the gradients. Outputs are new references owned by the
- * current scope. fn must be deterministic. */
+ * current scope. fn must be deterministic. With grad mode on, the outputs
+ * are recorded even when no input requires a gradient (parameters reached
+ * through ctx may); use sb_grad_push(false) around evaluation. */
 typedef int (*sb_checkpoint_fn)(void *ctx, sb_tensor *const *inputs, int n_inputs,
                                 sb_tensor **outputs, int n_outputs);
 SB_API int sb_checkpoint(sb_checkpoint_fn fn, void *ctx, sb_tensor *const *inputs, int n_inputs,

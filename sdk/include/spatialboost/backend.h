@@ -29,8 +29,8 @@ typedef enum sb_device_type {
  * copies in and out). */
 typedef enum sb_access {
   SB_ACCESS_IN = 1,
-  SB_ACCESS_OUT = 2,
-  SB_ACCESS_INOUT = 3,
+  SB_ACCESS_OUT = 2,   /* the kernel writes every byte of the region */
+  SB_ACCESS_INOUT = 3, /* read, and written in part or whole */
 } sb_access;
 
 typedef struct sb_kbuf {

@@ -68,6 +68,9 @@ SB_API sb_tensor *sb_op_narrow(sb_tensor *x, int dim, int64_t start, int64_t len
 /* Python-style x[start:end] along dim (negative indices from the end). */
 SB_API sb_tensor *sb_op_slice(sb_tensor *x, int dim, int64_t start, int64_t end);
 SB_API sb_tensor *sb_op_contiguous(sb_tensor *x);
+/* Float to float rounds to nearest even; float to integer truncates toward
+ * zero, saturating at the type's range (NaN gives 0); integer narrowing keeps
+ * the low bits. Differentiable between float dtypes. */
 SB_API sb_tensor *sb_op_cast(sb_tensor *x, sb_dtype dtype);
 /* Concatenation of n tensors along dim (other dims equal). */
 SB_API sb_tensor *sb_op_concat(sb_tensor *const *xs, int n, int dim);
@@ -91,7 +94,7 @@ SB_API sb_tensor *sb_op_softmax(sb_tensor *x);
 typedef struct sb_attention_opts {
   bool causal;          /* key j visible to query i only when j <= i + (Tk - Tq) */
   float scale;          /* 0: head_dim^-1/2 */
-  /* Optional key padding mask [B, Tk] (U8/I32/I64, nonzero = attend). Masked
+  /* Optional key padding mask [B, Tk] (U8/I32/I64/F32, nonzero = attend). Masked
    * keys get probability exactly 0; a query that sees no key outputs 0. */
   sb_tensor *key_mask;
 } sb_attention_opts;
@@ -109,7 +112,7 @@ SB_API sb_tensor *sb_op_attention(sb_tensor *q, sb_tensor *k, sb_tensor *v,
  * rotate_half(x) = [-x2, x1]; other tokens pass unchanged. */
 SB_API sb_tensor *sb_op_rope(sb_tensor *x, sb_tensor *cos, sb_tensor *sin, int64_t first);
 /* Tables (not differentiable) for sb_op_rope, float32, on the current backend.
- * 1-D: positions [R] (I32/I64 or NULL for 0..R-1),
+ * 1-D: positions [R] (I32 or I64; NULL for 0..R-1),
  *   ang[r, i] = pos[r] · theta^(-2i/hd), i < hd/2; table = [ang, ang].
  * 2-D axial over a rows×cols grid of patch centres normalised to [-1, 1] per
  *   axis (c = 2(i+0.5)/n - 1), ang = 2π·c·theta^(-4k/hd), k < hd/4, laid out
@@ -128,7 +131,9 @@ typedef enum sb_reduction {
  * target equals ignore_index contribute 0. Computed row by row with a
  * log-sum-exp: no [N, V] softmax copy is kept; the backward recomputes it.
  * With SB_REDUCTION_SUM and divisor > 0 the sum is divided by divisor (the
- * "num_items_in_batch" form used with gradient accumulation). 0-d result. */
+ * "num_items_in_batch" form used with gradient accumulation). 0-d result.
+ * With every row ignored the mean is 0 with zero gradients (PyTorch gives
+ * NaN). */
 SB_API sb_tensor *sb_op_cross_entropy(sb_tensor *logits, sb_tensor *targets,
                                       int64_t ignore_index, sb_reduction reduction,
                                       float divisor);
