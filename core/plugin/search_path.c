@@ -29,6 +29,14 @@ static char *library_path(void) {
   return realpath(info.dli_fname, buf) ? sb_strdup(buf) : sb_strdup(info.dli_fname);
 }
 
+/* Whether path lies inside folder (both resolved). */
+static bool under(const char *path, const char *folder) {
+  char buf[PATH_MAX];
+  const char *f = realpath(folder, buf) ? buf : folder;
+  size_t n = strlen(f);
+  return strncmp(path, f, n) == 0 && path[n] == '/';
+}
+
 static void init_paths(void) {
   const char *env = getenv("SPATIALBOOST_PLUGIN_PATH");
   if (env && env[0]) {
@@ -38,10 +46,9 @@ static void init_paths(void) {
     free(copy);
   }
   char *lib = library_path();
-  char root[PATH_MAX];
-  const char *build_root = realpath(SB_BUILD_ROOT, root) ? root : SB_BUILD_ROOT;
-  size_t n = strlen(build_root);
-  if (lib && strncmp(lib, build_root, n) == 0 && lib[n] == '/') {
+  /* In the build tree unless installed (an install prefix may itself sit
+   * inside the build folder). */
+  if (lib && under(lib, SB_BUILD_ROOT) && !under(lib, SB_INSTALL_PREFIX)) {
     add_path(SB_BUILD_PLUGIN_DIR);
   } else if (lib) {
     char *dir = sb_path_dirname(lib);
