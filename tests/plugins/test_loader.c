@@ -2,6 +2,7 @@
  * plugin is refused with its own message naming the file, and lookups by
  * name and kind behave as registry.h says. Links the shared library, as
  * programs embedding spatialboost do. */
+#include <dlfcn.h>
 #include <stdlib.h>
 
 #include "../common/check.h"
@@ -49,5 +50,11 @@ int main(void) {
   CHECK_ERROR("looked for nonexistent.so and encoder_nonexistent.so in: ");
   CHECK_ERROR("SPATIALBOOST_PLUGIN_PATH");
   CHECK(sb_plugin_search_path_count() >= 1, "no search path");
+  /* The library exports the sdk and nothing else: plugins cannot reach internals. */
+  CHECK(dlsym(RTLD_DEFAULT, "sb_op_linear") != NULL, "sdk function not exported");
+  static const char *const internals[] = {"sb_run", "sb_arena_alloc", "sb_convert", "sb_recipe_load",
+                                          "sb_param_store_new", "sb_op_node_new", "sb_malloc"};
+  for (size_t i = 0; i < sizeof internals / sizeof internals[0]; i++)
+    CHECK(dlsym(RTLD_DEFAULT, internals[i]) == NULL, "internal %s is exported", internals[i]);
   return check_summary("plugin-loader");
 }
