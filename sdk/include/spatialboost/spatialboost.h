@@ -11,6 +11,7 @@
 #include "encoder.h"
 #include "error.h"
 #include "image.h"
+#include "json.h"
 #include "kernels.h"
 #include "llm.h"
 #include "loss.h"
