@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "spatialboost/safetensors.h"
+#include "st_internal.h"
 #include "tensor_impl.h"
 #include "util.h"
 
@@ -30,8 +32,17 @@ typedef struct st_entry {
   size_t order;    /* position in the header, to break ties */
 } st_entry;
 
+/* The file's mapping, shared with tensors that use their values in place
+ * (sb_safetensors_alias); unmapped when the last user lets go. */
+typedef struct st_mapping {
+  atomic_int refcount;
+  void *addr;
+  size_t len;
+} st_mapping;
+
 struct sb_safetensors {
   char *path;
+  st_mapping *mapping;
   void *map;
   size_t map_len;
   const unsigned char *data; /* the data buffer, after the header */
@@ -285,11 +296,20 @@ static int st_map_file(sb_safetensors *f) {
     rc = st_fail(f, NULL, "file is too small (%lld bytes) to hold the 8-byte header length",
                  (long long)st.st_size);
   if (rc == SB_OK) {
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* Private and writable: tensors that alias the mapping can be trained in
+     * place; the pages they write become private copies and the file never
+     * changes. */
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     if (m == MAP_FAILED)
       rc = sb_error_set(SB_ERR_IO, "%s: cannot map: %s", f->path, strerror(errno));
-    else
+    else if (!(f->mapping = sb_malloc(sizeof *f->mapping))) {
+      munmap(m, (size_t)st.st_size);
+      rc = SB_ERR_NOMEM;
+    } else {
       f->map = m, f->map_len = (size_t)st.st_size;
+      atomic_init(&f->mapping->refcount, 1);
+      f->mapping->addr = m, f->mapping->len = f->map_len;
+    }
   }
   close(fd);
   return rc;
@@ -326,6 +346,8 @@ sb_safetensors *sb_safetensors_open(const char *path) {
   return f;
 }
 
+static void mapping_release(void *ctx);
+
 void sb_safetensors_close(sb_safetensors *f) {
   if (!f) return;
   for (size_t i = 0; i < f->count; i++) free((char *)f->entries[i].t.name);
@@ -333,9 +355,29 @@ void sb_safetensors_close(sb_safetensors *f) {
   for (size_t i = 0; i < f->meta_count; i++) free(f->meta_keys[i]), free(f->meta_vals[i]);
   free(f->meta_keys), free(f->meta_vals);
   sb_map_free(&f->by_name);
-  if (f->map) munmap(f->map, f->map_len);
+  mapping_release(f->mapping);
   free(f->path);
   free(f);
+}
+
+static void mapping_release(void *ctx) {
+  st_mapping *m = ctx;
+  if (!m || atomic_fetch_sub(&m->refcount, 1) != 1) return;
+  munmap(m->addr, m->len);
+  free(m);
+}
+
+bool sb_safetensors_alias(const sb_safetensors *f, const sb_st_tensor *t, sb_tensor *dst) {
+  if (!f || !f->mapping || !t || t->dtype != SB_DTYPE_F32 || sb_tensor_dtype(dst) != SB_DTYPE_F32 ||
+      sb_backend_device_type(sb_tensor_backend(dst)) != SB_DEVICE_CPU || (uintptr_t)t->data % 4 != 0 ||
+      sb_tensor_numel(dst) * 4 != (int64_t)t->nbytes || t->nbytes == 0)
+    return false;
+  atomic_fetch_add(&f->mapping->refcount, 1);
+  if (sb_tensor_use_external(dst, (void *)t->data, t->nbytes, mapping_release, f->mapping)) {
+    mapping_release(f->mapping);
+    return false;
+  }
+  return true;
 }
 
 /* ---- accessors ---- */

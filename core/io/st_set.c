@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "spatialboost/safetensors.h"
+#include "st_internal.h"
 #include "util.h"
 
 #define ST_INDEX_NAME "model.safetensors.index.json"
@@ -304,4 +305,9 @@ sb_tensor *sb_st_set_load(const sb_st_set *s, const char *name, sb_dtype dtype) 
     return NULL;
   }
   return sb_safetensors_load(s->files[shard - 1], name, dtype);
+}
+
+const sb_safetensors *sb_st_set_file_of(const sb_st_set *s, const char *name) {
+  size_t shard = s && name ? (size_t)(uintptr_t)sb_map_get(&s->shard_of, name) : 0;
+  return shard ? s->files[shard - 1] : NULL;
 }

@@ -48,7 +48,7 @@ static int check_shape(const char *what, int ndim, const int64_t *shape) {
 }
 
 static sb_storage *storage_new(sb_backend *be, size_t nbytes) {
-  sb_storage *s = sb_malloc(sizeof *s);
+  sb_storage *s = sb_calloc(1, sizeof *s);
   if (!s) return NULL;
   s->data = sb_arena_alloc(be, nbytes ? nbytes : 1, &s->block_bytes);
   if (!s->data) {
@@ -64,7 +64,23 @@ static sb_storage *storage_new(sb_backend *be, size_t nbytes) {
 static void storage_release(sb_storage *s) {
   if (!s || atomic_fetch_sub(&s->refcount, 1) != 1) return;
   if (s->block_bytes) sb_arena_free(s->backend, s->data, s->block_bytes);
+  else if (s->release) s->release(s->release_ctx);
   free(s);
+}
+
+int sb_tensor_use_external(sb_tensor *t, void *data, size_t nbytes, void (*release)(void *), void *ctx) {
+  if (!sb_tensor_is_contiguous(t) || nbytes != sb_tensor_nbytes(t))
+    return sb_error("tensor '%s': cannot use external memory of %zu bytes", sb_tensor_name(t), nbytes);
+  sb_storage *s = sb_calloc(1, sizeof *s);
+  if (!s) return SB_ERR_NOMEM;
+  atomic_init(&s->refcount, 1);
+  s->backend = t->storage->backend;
+  s->data = data, s->nbytes = nbytes;
+  s->release = release, s->release_ctx = ctx;
+  storage_release(t->storage);
+  t->storage = s;
+  t->offset = 0;
+  return SB_OK;
 }
 
 static sb_tensor *tensor_alloc_header(void) {

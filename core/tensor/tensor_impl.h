@@ -17,7 +17,9 @@ typedef struct sb_storage {
   sb_backend *backend;
   void *data;          /* device pointer (host pointer on cpu) */
   size_t nbytes;       /* usable bytes */
-  size_t block_bytes;  /* size class in the arena (0: not from the arena) */
+  size_t block_bytes;  /* size class in the arena (0: external memory) */
+  void (*release)(void *ctx); /* external memory: called when the storage ends */
+  void *release_ctx;
 } sb_storage;
 
 struct sb_tensor {
@@ -54,6 +56,9 @@ sb_tensor *sb_tensor_zeros_on(sb_backend *be, sb_dtype dtype, int ndim, const in
 /* New view of base's storage. Owned by the current scope. */
 sb_tensor *sb_tensor_view(sb_tensor *base, int ndim, const int64_t *shape, const int64_t *strides,
                           int64_t offset);
+/* Points t (contiguous, not yet shared with views) at external memory of
+ * nbytes instead of its own; release(ctx) runs when that storage ends. */
+int sb_tensor_use_external(sb_tensor *t, void *data, size_t nbytes, void (*release)(void *), void *ctx);
 /* Hands a new reference to the innermost scope (no-op without one). */
 sb_tensor *sb_scope_adopt(sb_tensor *t);
 /* Row-major contiguous strides for shape. */

@@ -8,6 +8,7 @@
 #include "autograd_impl.h"
 #include "param_store.h"
 #include "spatialboost/safetensors.h"
+#include "st_internal.h"
 #include "util.h"
 
 struct sb_params {
@@ -184,7 +185,11 @@ int64_t sb_param_store_numel(const sb_param_store *s, bool trainable_only) {
 
 /* ---- loading ---- */
 
-static int load_one(sb_param *prm, const sb_st_tensor *st) {
+/* Copies (converting) the file's values into the parameter, or, for a
+ * float32 parameter on the cpu, points it at the file's mapping: frozen
+ * weights are then used in place, and trained ones copy only the pages they
+ * write (the mapping is private). */
+static int load_one(sb_param *prm, const sb_st_set *set, const sb_st_tensor *st) {
   char a[64], b[64];
   const sb_tensor *t = prm->tensor;
   if (st->ndim != sb_tensor_ndim(t) ||
@@ -194,6 +199,7 @@ static int load_one(sb_param *prm, const sb_st_tensor *st) {
   if (!sb_dtype_is_float(st->dtype))
     return sb_error_set(SB_ERR_FORMAT, "%s: tensor '%s' is %s, expected a float dtype", st->file, st->name,
                         sb_dtype_name(st->dtype));
+  if (sb_safetensors_alias(sb_st_set_file_of(set, st->name), st, prm->tensor)) return SB_OK;
   int64_t n = sb_tensor_numel(t);
   size_t es = sb_dtype_size(st->dtype);
   void *tmp = sb_malloc(es * (size_t)(n ? n : 1)); /* aligned copy of possibly unaligned data */
@@ -218,7 +224,7 @@ int sb_params_load(sb_params *p, const char *path, const char *file_prefix, unsi
     }
     const sb_st_tensor *st = sb_st_set_find(set, fname);
     if (st) {
-      rc = load_one(prm, st);
+      rc = load_one(prm, set, st);
       loaded += rc == SB_OK;
     } else if (!(flags & SB_LOAD_ALLOW_MISSING)) {
       char a[64];

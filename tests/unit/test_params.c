@@ -8,6 +8,8 @@
 #include "../common/check.h"
 #include "param_store.h"
 #include "spatialboost/spatialboost.h"
+#include "tensor_impl.h"
+#include "util.h"
 
 static char g_dir[256];
 
@@ -69,6 +71,30 @@ int main(void) {
   float w[8];
   sb_tensor_to_host_f32(p0, w, 8);
   CHECK(w[0] == 1.0f && w[7] == 2.75f, "bf16 values converted: %g %g", w[0], w[7]);
+  /* float32 weights on the cpu are used in place from the file's mapping */
+  sb_memory_stats before, after;
+  sb_backend_memory_stats(sb_backend_cpu(), &before);
+  f = write_file("f32.safetensors", names, shapes, 2, SB_DTYPE_F32);
+  CHECK(sb_params_load(proj, f, "model.mm_projector.", SB_LOAD_ALLOW_UNEXPECTED) == 2, "load f32: %s", sb_error_message());
+  sb_safetensors *sf = sb_safetensors_open(f);
+  const sb_st_tensor *st = sf ? sb_safetensors_find(sf, "model.mm_projector.0.weight") : NULL;
+  CHECK(st && sb_tensor_to_host_f32(p0, w, 8) == SB_OK && memcmp(w, st->data, sizeof w) == 0, "values");
+  sb_backend_memory_stats(sb_backend_cpu(), &after);
+  CHECK(after.in_use < before.in_use, "the parameters' own blocks were given back (%zu -> %zu bytes)",
+        before.in_use, after.in_use);
+  /* writing a parameter never changes the file */
+  CHECK(sb_tensor_fill(p0, 5.0) == SB_OK, "write in place");
+  sb_safetensors_close(sf);
+  sf = sb_safetensors_open(f);
+  st = sf ? sb_safetensors_find(sf, "model.mm_projector.0.weight") : NULL;
+  CHECK(st && ((const float *)st->data)[0] == 1.0f, "the file kept its values");
+  sb_tensor_to_host_f32(p0, w, 8);
+  CHECK(w[0] == 5.0f && w[7] == 5.0f, "the parameter took the new ones");
+  sb_safetensors_close(sf);
+  /* every handle of the file is closed, yet the parameter keeps it mapped */
+  char *maps = sb_file_read("/proc/self/maps", NULL);
+  CHECK(maps && strstr(maps, "f32.safetensors"), "the parameter's mapping is gone");
+  free(maps);
   /* missing tensor */
   f = write_file("missing.safetensors", names, shapes, 1, SB_DTYPE_F32);
   CHECK(sb_params_load(proj, f, "model.mm_projector.", SB_LOAD_STRICT) < 0, "missing accepted");
