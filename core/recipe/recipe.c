@@ -288,3 +288,19 @@ sb_recipe *sb_recipe_load(const char *path, const char *const *overrides, size_t
   }
   return r;
 }
+
+sb_recipe *sb_recipe_from_overrides(const char *name, const char *const *overrides, size_t n_overrides) {
+  sb_recipe *r = sb_recipe_new(name);
+  if (!r) return NULL;
+  sb_loc top = {sb_recipe_intern(r, name), 1, 1, SB_LOC_FILE};
+  r->root = sb_node_new(SB_NODE_MAP, top);
+  int rc = r->root ? sb_pipeline_init(r) : SB_ERR_NOMEM;
+  for (size_t k = 0; !rc && k < n_overrides; k++) rc = apply_override(r, overrides[k], (int)k + 1);
+  if (!rc) rc = sb_interp_resolve(r, NULL, 0);
+  if (!rc && !(r->root_view = sb_config_new_view(r, r->root, "", top))) rc = SB_ERR_NOMEM;
+  if (rc) {
+    sb_recipe_free(r);
+    return NULL;
+  }
+  return r;
+}

@@ -54,6 +54,10 @@ typedef struct sb_recipe sb_recipe;
 /* Loads path with its include: chain and applies overrides "a.b.c=value"
  * (value parsed as YAML: scalars, [lists], {maps}). NULL + sb_error on failure. */
 sb_recipe *sb_recipe_load(const char *path, const char *const *overrides, size_t n_overrides);
+/* A recipe made of overrides alone, on an empty top level (for commands
+ * that take their options on the command line); `name` appears in
+ * messages as the recipe's path. */
+sb_recipe *sb_recipe_from_overrides(const char *name, const char *const *overrides, size_t n_overrides);
 void sb_recipe_free(sb_recipe *r);
 /* The path the recipe was loaded from. */
 const char *sb_recipe_path(const sb_recipe *r);

@@ -1,0 +1,41 @@
+/* mm_forward.h — the multimodal forward pass (LLaVA's): images through the
+ * encoder and the projector, their visual tokens spliced into the text
+ * where each image placeholder stands, the merged sequence through the LLM,
+ * and the SFT loss on the labelled positions only. */
+#ifndef SB_CORE_MM_FORWARD_H
+#define SB_CORE_MM_FORWARD_H
+
+#include "model.h"
+#include "spatialboost/encoder.h"
+
+typedef struct sb_mm_batch {
+  sb_tensor *input_ids;      /* [B, S] I64; image_token_id marks each image's place */
+  sb_tensor *labels;         /* [B, S] I64, -100 = not trained */
+  sb_tensor *attention_mask; /* [B, S] (I64/I32/U8), nonzero = real token; NULL = all real */
+  sb_encoder_input images;   /* every image of the batch in order of appearance
+                                (pixel_values NULL when the batch has none) */
+  int64_t image_token_id;
+} sb_mm_batch;
+
+typedef enum sb_mm_flags {
+  SB_MM_FULL_LOGITS = 1, /* also compute logits at every merged position (tests) */
+} sb_mm_flags;
+
+typedef struct sb_mm_output {
+  sb_tensor *loss;            /* 0-d */
+  sb_tensor *logits;          /* [B, L, V] with SB_MM_FULL_LOGITS, else NULL */
+  sb_tensor *inputs_embeds;   /* [B, L, D] the merged sequence (padding rows are zeros) */
+  sb_tensor *labels;          /* [B, L] I64, -100 on visual tokens and padding */
+  sb_tensor *attention_mask;  /* [B, L] I64 */
+  sb_tensor *vision_features; /* [n_images, N, D_vis] the encoder's selected features */
+  sb_tensor *image_features;  /* [n_images, N, D] after the projector */
+  int64_t n_labelled;         /* targets counted by the loss */
+} sb_mm_output;
+
+/* Runs the model on one batch. num_items: labelled tokens in the whole
+ * accumulated batch (0: this batch's own count; the loss is then a mean).
+ * Outputs belong to the current scope. Errors name what does not fit (a
+ * placeholder count that differs from the number of images, shapes). */
+int sb_mm_forward(const sb_model *m, const sb_mm_batch *b, unsigned flags, int64_t num_items, sb_mm_output *out);
+
+#endif

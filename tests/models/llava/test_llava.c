@@ -1,0 +1,178 @@
+/* test_llava.c — the multimodal forward and every training stage's
+ * gradients against the llava_tiny fixture: DINOv3 tower -> mlp2x_gelu ->
+ * Qwen2, one image per sample spliced at its placeholder (id 383).
+ *
+ *   forward: vision features, image features, the merged sequence (embeds,
+ *            labels, mask), logits at every position, the loss;
+ *   stage 1: projector gradients;       stage 2: projector + every LLM gradient;
+ *   stage 3: dual-channel + projector gradients through the frozen LLM, for
+ *            both mixing rules, from llava_tiny's perturbed dual weights and
+ *            from the exact start (A' = A, alpha = 0). */
+#include <stdlib.h>
+
+#include "../../common/check.h"
+#include "mm_forward.h"
+#include "recipe.h"
+#include "run_config.h"
+#include "spatialboost/spatialboost.h"
+
+/* Fixture tolerance (fixtures/README.md): fp32 should match the float64
+ * reference to about atol 1e-4 / rtol 1e-3. These small models sum over at
+ * most 64 terms per product, so we hold forward values to atol 1e-5 /
+ * rtol 1e-4 and gradients (one more chain of products) to 2e-5 / 1e-3. */
+static const double k_fwd_atol = 1e-5, k_fwd_rtol = 1e-4, k_grad_atol = 2e-5, k_grad_rtol = 1e-3;
+
+static const char *g_fx;
+static sb_safetensors *g_in, *g_ex;
+
+static void compare(sb_tensor *got, const char *name, double atol, double rtol) {
+  const sb_st_tensor *st = sb_safetensors_find(g_ex, name);
+  sb_tensor *want = st ? sb_safetensors_load(g_ex, name, st->dtype) : NULL;
+  CHECK(got && want, "%s: %s", name, sb_error_message());
+  if (!got || !want) return;
+  char a[64], b[64];
+  CHECK(sb_tensor_numel(got) == sb_tensor_numel(want), "%s: shape %s, fixture %s", name,
+        sb_tensor_shape_str(got, a, 64), sb_tensor_shape_str(want, b, 64));
+  if (sb_tensor_numel(got) != sb_tensor_numel(want)) return;
+  size_t n = (size_t)sb_tensor_numel(got);
+  float *x = malloc(n * 4), *y = malloc(n * 4);
+  sb_tensor_to_host_f32(got, x, n), sb_tensor_to_host_f32(want, y, n);
+  double err;
+  CHECK(close_enough(x, y, n, atol, rtol, &err), "%s: max error %.3g", name, err);
+  printf("%-72s %.2g\n", name, err);
+  free(x), free(y);
+}
+
+typedef struct stage {
+  const char *label;   /* fixture prefix: stage1, stage2, stage3.sigmoid, stage3_init.tanh_gate ... */
+  const char *trainable, *mix;
+  bool dual, dual_init; /* dual_init: load llava_tiny's perturbed dual weights */
+} stage;
+
+static int build(const stage *s, sb_recipe **r, sb_model *m) {
+  char dual[64], mix[64], train[128], dw[512];
+  snprintf(dual, sizeof dual, "model.encoder.dual_attention.enabled=%s", s->dual ? "true" : "false");
+  snprintf(mix, sizeof mix, "model.encoder.dual_attention.mix=%s", s->mix ? s->mix : "sigmoid");
+  snprintf(train, sizeof train, "train.trainable=%s", s->trainable);
+  snprintf(dw, sizeof dw, "model.encoder.dual_attention.weights=%s/llava_tiny/dual_init.safetensors", g_fx);
+  const char *sets[4] = {dual, mix, train, dw};
+  *r = sb_recipe_load(SB_TEST_DATA "/llava_tiny.yaml", sets, s->dual_init ? 4 : 3);
+  if (!*r) return SB_ERR;
+  sb_run_options run;
+  sb_train_options t;
+  if (sb_run_options_read(sb_recipe_root(*r), &run) || sb_train_options_read(sb_recipe_root(*r), &t) ||
+      sb_model_build(m, sb_recipe_root(*r), 0, SB_MODEL_CREATE))
+    return SB_ERR;
+  for (size_t i = 0; i < t.n_trainable; i++)
+    if (sb_param_store_set_trainable(m->store, t.trainable[i], true) <= 0) return sb_error("trainable %s", t.trainable[i]);
+  return sb_recipe_check_unused(*r);
+}
+
+static int forward(const sb_model *m, unsigned flags, sb_mm_output *o) {
+  sb_mm_batch b = {.image_token_id = 383};
+  b.input_ids = sb_safetensors_load(g_in, "input_ids", SB_DTYPE_I64);
+  b.labels = sb_safetensors_load(g_in, "labels", SB_DTYPE_I64);
+  b.attention_mask = sb_safetensors_load(g_in, "attention_mask", SB_DTYPE_I64);
+  b.images = (sb_encoder_input){.struct_size = sizeof b.images,
+                                .pixel_values = sb_safetensors_load(g_in, "pixel_values", SB_DTYPE_F32)};
+  return sb_mm_forward(m, &b, flags, 0, o);
+}
+
+/* The fixture names parameters "mm_projector.*", "language_model.*",
+ * "vision_tower.*"; the store names them "projector.*", "llm.*", "encoder.*". */
+static const char *fixture_name(const char *full, char *buf, size_t n) {
+  static const char *const map[][2] = {{"projector.", "mm_projector."}, {"llm.", "language_model."},
+                                       {"encoder.", "vision_tower."}};
+  for (size_t i = 0; i < 3; i++)
+    if (strncmp(full, map[i][0], strlen(map[i][0])) == 0) {
+      snprintf(buf, n, "%s%s", map[i][1], full + strlen(map[i][0]));
+      return buf;
+    }
+  return full;
+}
+
+static void check_stage(const stage *s) {
+  sb_recipe *r = NULL;
+  sb_model m;
+  memset(&m, 0, sizeof m);
+  CHECK(build(s, &r, &m) == SB_OK, "%s: build: %s", s->label, sb_error_message());
+  sb_scope_begin();
+  sb_mm_output o;
+  int rc = r ? forward(&m, 0, &o) : SB_ERR;
+  CHECK(rc == SB_OK, "%s: forward: %s", s->label, sb_error_message());
+  char key[256], name[256];
+  if (rc == SB_OK) {
+    if (s->dual) {
+      snprintf(key, sizeof key, "%s.loss", s->label);
+      compare(o.loss, strncmp(s->label, "stage3_init", 11) == 0 ? "loss" : key, k_fwd_atol, k_fwd_rtol);
+      if (s->dual_init) {
+        snprintf(key, sizeof key, "%s.vision_features", s->label);
+        compare(o.vision_features, key, k_fwd_atol, k_fwd_rtol);
+      }
+    }
+    CHECK(sb_backward(o.loss, NULL) == SB_OK, "%s: backward: %s", s->label, sb_error_message());
+    int n_checked = 0;
+    for (size_t i = 0; i < sb_param_store_count(m.store); i++) {
+      sb_param *p = sb_param_store_at(m.store, i);
+      snprintf(key, sizeof key, "%s.grad.%s", s->label, fixture_name(p->name, name, sizeof name));
+      bool in_fixture = sb_safetensors_find(g_ex, key) != NULL;
+      CHECK(in_fixture == p->trainable, "%s: %s is %s but %s the fixture", s->label, p->name,
+            p->trainable ? "trainable" : "frozen", in_fixture ? "in" : "not in");
+      if (!p->trainable) {
+        CHECK(sb_tensor_grad(p->tensor) == NULL, "%s: frozen %s got a gradient buffer", s->label, p->name);
+        continue;
+      }
+      compare(sb_tensor_grad(p->tensor), key, k_grad_atol, k_grad_rtol);
+      n_checked++;
+    }
+    printf("%s: %d gradients checked\n", s->label, n_checked);
+  }
+  sb_scope_end();
+  sb_model_free(&m);
+  sb_recipe_free(r);
+}
+
+static void check_forward(void) {
+  stage s = {"forward", "[projector]", NULL, false, false};
+  sb_recipe *r = NULL;
+  sb_model m;
+  memset(&m, 0, sizeof m);
+  CHECK(build(&s, &r, &m) == SB_OK, "build: %s", sb_error_message());
+  sb_scope_begin();
+  sb_mm_output o;
+  CHECK(r && forward(&m, SB_MM_FULL_LOGITS, &o) == SB_OK, "forward: %s", sb_error_message());
+  compare(o.vision_features, "vision_features", k_fwd_atol, k_fwd_rtol);
+  compare(o.image_features, "image_features", k_fwd_atol, k_fwd_rtol);
+  compare(o.inputs_embeds, "merged.inputs_embeds", k_fwd_atol, k_fwd_rtol);
+  compare(o.labels, "merged.labels", 0, 0);
+  compare(o.attention_mask, "merged.attention_mask", 0, 0);
+  compare(o.logits, "logits", k_fwd_atol, k_fwd_rtol);
+  compare(o.loss, "loss", k_fwd_atol, k_fwd_rtol);
+  sb_tape_clear();
+  sb_scope_end();
+  sb_model_free(&m);
+  sb_recipe_free(r);
+}
+
+int main(void) {
+  g_fx = getenv("SB_FIXTURES") ? getenv("SB_FIXTURES") : SB_TEST_FIXTURES;
+  char path[1024];
+  snprintf(path, sizeof path, "%s/llava_tiny/inputs.safetensors", g_fx);
+  g_in = sb_safetensors_open(path);
+  snprintf(path, sizeof path, "%s/llava_tiny/expected.safetensors", g_fx);
+  g_ex = sb_safetensors_open(path);
+  CHECK(g_in && g_ex, "fixtures: %s", sb_error_message());
+  if (!g_in || !g_ex) return check_summary("llava");
+  check_forward();
+  static const stage stages[] = {
+      {"stage1", "[projector]", NULL, false, false},
+      {"stage2", "[projector, llm]", NULL, false, false},
+      {"stage3.sigmoid", "[encoder.dual, projector]", "sigmoid", true, true},
+      {"stage3.tanh_gate", "[encoder.dual, projector]", "tanh_gate", true, true},
+      {"stage3_init.sigmoid", "[encoder.dual, projector]", "sigmoid", true, false},
+      {"stage3_init.tanh_gate", "[encoder.dual, projector]", "tanh_gate", true, false},
+  };
+  for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) check_stage(&stages[i]);
+  sb_safetensors_close(g_in), sb_safetensors_close(g_ex);
+  return check_summary("llava");
+}
