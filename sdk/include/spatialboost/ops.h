@@ -112,7 +112,9 @@ SB_API sb_tensor *sb_op_attention(sb_tensor *q, sb_tensor *k, sb_tensor *v,
  * rotate_half(x) = [-x2, x1]; other tokens pass unchanged. */
 SB_API sb_tensor *sb_op_rope(sb_tensor *x, sb_tensor *cos, sb_tensor *sin, int64_t first);
 /* Tables (not differentiable) for sb_op_rope, float32, on the current backend.
- * 1-D: positions [R] (I32 or I64; NULL for 0..R-1),
+ * 1-D: positions of R values in any shape (I32 or I64; NULL for 0..R-1);
+ *   [B, S] positions give R = B·S rows, usable as [B, S, hd] tables after a
+ *   reshape,
  *   ang[r, i] = pos[r] · theta^(-2i/hd), i < hd/2; table = [ang, ang].
  * 2-D axial over a rows×cols grid of patch centres normalised to [-1, 1] per
  *   axis (c = 2(i+0.5)/n - 1), ang = 2π·c·theta^(-4k/hd), k < hd/4, laid out
