@@ -35,7 +35,8 @@ static void help(FILE *out) {
           "  --pixels FILE    a .safetensors holding pixel_values [B, 3, H, W] float32 (NaFlex\n"
           "                   towers: pixel_values [B, N, 3*P*P], pixel_attention_mask, spatial_shapes)\n"
           "  --dual PATH      run the boosted encoder with these dual-channel weights (a file or\n"
-          "                   a folder; a checkpoint that already holds them needs no --dual)\n"
+          "                   a folder); a checkpoint that holds them (an exported boosted\n"
+          "                   encoder) runs boosted without --dual\n"
           "  --set KEY=VALUE  any other encoder option, e.g. --set select_layer=-2\n");
 }
 
@@ -71,6 +72,20 @@ static int parse(int argc, char **argv, encode_args *a) {
   return SB_OK;
 }
 
+/* Whether the checkpoint already holds dual-channel weights (named
+ * "<attention module>_dual.*" and "..._dual_alpha", SPATIALBOOST.md). */
+static bool holds_dual(const char *weights) {
+  sb_st_set *set = sb_st_set_open(weights);
+  bool dual = false;
+  for (size_t i = 0; set && i < sb_st_set_count(set) && !dual; i++) {
+    const char *name = sb_st_set_at(set, i)->name;
+    dual = strstr(name, "_dual.") || sb_str_ends_with(name, "_dual_alpha");
+  }
+  sb_st_set_close(set);
+  sb_error_clear(); /* an unreadable checkpoint is reported by the plugin */
+  return dual;
+}
+
 /* The encoder's recipe block, from the command line. */
 static sb_recipe *encoder_recipe(const encode_args *a) {
   const char *sets[MAX_ARGS + 8];
@@ -78,6 +93,7 @@ static sb_recipe *encoder_recipe(const encode_args *a) {
   size_t n = 0, k = 0;
   own[k++] = sb_asprintf("model.encoder.plugin=%s", a->encoder);
   own[k++] = sb_asprintf("model.encoder.weights=%s", a->weights);
+  if (!a->dual && holds_dual(a->weights)) own[k++] = sb_strdup("model.encoder.dual_attention.enabled=true");
   if (a->dual) {
     own[k++] = sb_strdup("model.encoder.dual_attention.enabled=true");
     own[k++] = sb_asprintf("model.encoder.dual_attention.weights=%s", a->dual);

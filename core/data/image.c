@@ -3,6 +3,9 @@
 #include <string.h>
 
 #include <stb_image.h>
+#include <stb_image_write.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "spatialboost/error.h"
 #include "spatialboost/image.h"
@@ -23,4 +26,20 @@ void sb_image_free(sb_image *img) {
   if (!img) return;
   stbi_image_free(img->data);
   memset(img, 0, sizeof *img);
+}
+
+int sb_image_save_png(const sb_image *img, const char *path) {
+  if (!img || !img->data || img->width <= 0 || img->height <= 0 || img->channels < 1 || img->channels > 4)
+    return sb_error_set(SB_ERR_SHAPE, "%s: not a valid image to save", path);
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+  if (!stbi_write_png(tmp, img->width, img->height, img->channels, img->data, img->width * img->channels)) {
+    remove(tmp);
+    return sb_error_set(SB_ERR_IO, "%s: cannot write the PNG", path);
+  }
+  if (rename(tmp, path) != 0) {
+    remove(tmp);
+    return sb_error_set(SB_ERR_IO, "%s: cannot rename the written PNG into place", path);
+  }
+  return SB_OK;
 }

@@ -98,6 +98,8 @@ int sb_model_build(sb_model *m, const sb_config *root, uint64_t seed, sb_model_m
                   {&m->loss, rb, "loss", SB_PLUGIN_LOSS},
                   {&m->data, rb, "data", SB_PLUGIN_DATASET}};
   for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+    /* the default loss (loss_sft) only where there is an LLM to score */
+    if (slots[i].c == &m->loss && !m->llm.plugin && !sb_config_has(root, "loss")) continue;
     const sb_config *block = sb_config_get_map(slots[i].parent, slots[i].key);
     if (!block || !sb_config_has(block, "plugin")) continue; /* absent, or an empty block */
     if (find(slots[i].c, block, slots[i].kind)) return SB_ERR;

@@ -16,6 +16,8 @@ typedef struct sb_image {
  * and the decoder's reason. Free with sb_image_free. */
 SB_API int sb_image_load(const char *path, sb_image *out);
 SB_API void sb_image_free(sb_image *img);
+/* Writes a PNG (stb_image_write), atomically: a temporary name, then rename. */
+SB_API int sb_image_save_png(const sb_image *img, const char *path);
 
 /* Resampling filters, numbered as Pillow numbers them. */
 typedef enum sb_resample {

@@ -100,7 +100,7 @@ static void check_stage(const stage *s) {
   sb_mm_output o;
   int rc = r ? forward(&m, 0, &o) : SB_ERR;
   CHECK(rc == SB_OK, "%s: forward: %s", s->label, sb_error_message());
-  char key[256], name[256];
+  char key[600], name[256];
   if (rc == SB_OK) {
     if (s->dual) {
       snprintf(key, sizeof key, "%s.loss", s->label);
