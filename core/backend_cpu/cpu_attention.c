@@ -78,13 +78,18 @@ typedef struct blas_threads {
   int saved;
 } blas_threads;
 
+/* OpenBLAS built for OpenMP (openblas_get_parallel() == 2) already runs
+ * single-threaded inside an OpenMP region, and its set_num_threads would
+ * shrink our OpenMP team too; the pthread build needs telling. */
 static blas_threads blas_single(void) {
-  blas_threads t = {openblas_get_num_threads()};
-  openblas_set_num_threads(1);
+  blas_threads t = {openblas_get_parallel() == 2 ? 0 : openblas_get_num_threads()};
+  if (t.saved) openblas_set_num_threads(1);
   return t;
 }
 
-static void blas_restore(blas_threads t) { openblas_set_num_threads(t.saved); }
+static void blas_restore(blas_threads t) {
+  if (t.saved) openblas_set_num_threads(t.saved);
+}
 
 /* Softmax of one row of scores in place; returns its log-sum-exp. */
 static float softmax_row(float *s, int64_t n) {

@@ -33,9 +33,11 @@ static int cpu_sync(void *self) { return SB_OK; }
 
 static const char *cpu_describe(void *self) {
   static char buf[256];
-  snprintf(buf, sizeof buf, "cpu: %d OpenMP threads; %s (running the %s kernel, %d threads)",
-           omp_get_max_threads(), openblas_get_config(), openblas_get_corename(),
-           openblas_get_num_threads());
+  static const char *const par[] = {"sequential", "pthreads", "OpenMP"};
+  int p = openblas_get_parallel();
+  snprintf(buf, sizeof buf, "cpu: %d OpenMP threads; %s (%s build, running the %s kernel, %d threads)",
+           omp_get_max_threads(), openblas_get_config(), p >= 0 && p <= 2 ? par[p] : "?",
+           openblas_get_corename(), openblas_get_num_threads());
   return buf;
 }
 
@@ -98,7 +100,7 @@ int sb_cpu_run(const sb_kcall *call) {
 void sb_set_num_threads(int n) {
   if (n <= 0) n = omp_get_num_procs();
   omp_set_num_threads(n);
-  openblas_set_num_threads(n);
+  if (openblas_get_parallel() != 2) openblas_set_num_threads(n); /* the OpenMP build follows OpenMP */
 }
 
 int sb_get_num_threads(void) { return omp_get_max_threads(); }
