@@ -73,8 +73,9 @@ static int layout_make(const host_batch *h, int64_t image_id, int64_t n_images, 
     }
   if (images != n_images) {
     free(len);
-    return sb_error_set(SB_ERR_SHAPE, "multimodal forward: the text holds %lld image placeholders (id %lld) "
-                        "but the batch has %lld images", (long long)images, (long long)image_id, (long long)n_images);
+    return sb_error_set(SB_ERR_SHAPE, "multimodal forward: the text holds %lld image placeholder%s (id %lld) "
+                        "but the batch has %lld image%s", (long long)images, images == 1 ? "" : "s",
+                        (long long)image_id, (long long)n_images, n_images == 1 ? "" : "s");
   }
   for (int64_t b = 0; b < h->B; b++) l->L = len[b] > l->L ? len[b] : l->L;
   free(len);

@@ -154,6 +154,63 @@ static void check_forward(void) {
   sb_recipe_free(r);
 }
 
+/* Two images in one sample and none in the other: the visual tokens of
+ * image 0 then image 1 stand where the placeholders do, text rows are the
+ * token embeddings, the text-only row is padded with zeros, and gradients
+ * reach the projector. */
+static void check_multi_image(void) {
+  stage s = {"multi-image", "[projector]", NULL, false, false};
+  sb_recipe *r = NULL;
+  sb_model m;
+  memset(&m, 0, sizeof m);
+  CHECK(build(&s, &r, &m) == SB_OK, "build: %s", sb_error_message());
+  sb_scope_begin();
+  /* row 0: t t IMG t IMG t t ; row 1: t t t (text only, then padding) */
+  const int64_t P = 383, S = 7;
+  int64_t ids[2 * 7] = {10, 11, P, 12, P, 13, 14, 20, 21, 22, 382, 382, 382, 382};
+  int64_t labels[2 * 7] = {-100, -100, -100, -100, -100, 13, 14, -100, 21, 22, -100, -100, -100, -100};
+  int64_t mask[2 * 7] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0};
+  sb_mm_batch b = {.image_token_id = P};
+  b.input_ids = sb_tensor_from_host(SB_DTYPE_I64, 2, (int64_t[]){2, S}, ids);
+  b.labels = sb_tensor_from_host(SB_DTYPE_I64, 2, (int64_t[]){2, S}, labels);
+  b.attention_mask = sb_tensor_from_host(SB_DTYPE_I64, 2, (int64_t[]){2, S}, mask);
+  b.images = (sb_encoder_input){.struct_size = sizeof b.images,
+                                .pixel_values = sb_safetensors_load(g_in, "pixel_values", SB_DTYPE_F32)};
+  sb_mm_output o;
+  CHECK(r && sb_mm_forward(&m, &b, 0, 0, &o) == SB_OK, "forward: %s", sb_error_message());
+  if (o.inputs_embeds) {
+    /* merged length: row 0 = 5 text + 2 x 16 visual = 37 */
+    CHECK(sb_tensor_dim(o.inputs_embeds, 1) == 37, "merged length %lld", (long long)sb_tensor_dim(o.inputs_embeds, 1));
+    float e[2 * 37 * 32], f[2 * 16 * 32], t[32];
+    int64_t lab[2 * 37];
+    sb_tensor_to_host_f32(o.inputs_embeds, e, 2 * 37 * 32);
+    sb_tensor_to_host_f32(o.image_features, f, 2 * 16 * 32);
+    sb_tensor_to_host(o.labels, lab, sizeof lab);
+    const sb_llm_vtable *lv = m.llm.vtable;
+    sb_tensor *tok = lv->embed(m.llm.self, sb_tensor_from_host(SB_DTYPE_I64, 1, (int64_t[]){1}, &ids[3]));
+    sb_tensor_to_host_f32(tok, t, 32);
+    /* positions: 0,1 text; 2..17 image 0; 18 text (id 12); 19..34 image 1; 35, 36 text */
+    CHECK(memcmp(e + 2 * 32, f, 16 * 32 * 4) == 0, "image 0's tokens at positions 2..17");
+    CHECK(memcmp(e + 19 * 32, f + 16 * 32, 16 * 32 * 4) == 0, "image 1's tokens at positions 19..34");
+    CHECK(memcmp(e + 18 * 32, t, 32 * 4) == 0, "the token between the images");
+    CHECK(lab[2] == -100 && lab[34] == -100 && lab[35] == 13 && lab[36] == 14, "labels around the images");
+    bool zeros = true;
+    for (int i = 3 * 32; i < 37 * 32; i++) zeros &= e[37 * 32 + i] == 0.0f;
+    CHECK(zeros && lab[37 + 3] == -100, "the text-only row is padded with zero vectors");
+    CHECK(o.n_labelled == 4, "labelled targets %lld", (long long)o.n_labelled);
+    CHECK(sb_backward(o.loss, NULL) == SB_OK, "backward: %s", sb_error_message());
+    CHECK(sb_tensor_grad(sb_param_store_find(m.store, "projector.0.weight")->tensor) != NULL, "projector gradient");
+  }
+  /* a placeholder count that differs from the images is refused */
+  b.images.pixel_values = sb_op_narrow(b.images.pixel_values, 0, 0, 1);
+  CHECK(sb_mm_forward(&m, &b, 0, 0, &o) != SB_OK, "one image for two placeholders");
+  CHECK_ERROR("the text holds 2 image placeholders (id 383) but the batch has 1 image");
+  sb_tape_clear();
+  sb_scope_end();
+  sb_model_free(&m);
+  sb_recipe_free(r);
+}
+
 int main(void) {
   g_fx = getenv("SB_FIXTURES") ? getenv("SB_FIXTURES") : SB_TEST_FIXTURES;
   char path[1024];
@@ -164,6 +221,7 @@ int main(void) {
   CHECK(g_in && g_ex, "fixtures: %s", sb_error_message());
   if (!g_in || !g_ex) return check_summary("llava");
   check_forward();
+  check_multi_image();
   static const stage stages[] = {
       {"stage1", "[projector]", NULL, false, false},
       {"stage2", "[projector, llm]", NULL, false, false},
