@@ -22,6 +22,7 @@
 #include "registry.h"
 #include "safetensors.h"
 #include "tensor.h"
+#include "tokenizer.h"
 #include <spatialboost/version.h>
 
 #endif
