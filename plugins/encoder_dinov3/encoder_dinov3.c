@@ -105,6 +105,9 @@ static int encoder_describe(void *self, sb_encoder_info *out) {
   /* with shortest_edge the size depends on the image; its short side is given */
   out->image_height = m->pre.shortest_edge ? m->pre.shortest_edge : m->pre.height;
   out->image_width = m->pre.shortest_edge ? m->pre.shortest_edge : m->pre.width;
+  int64_t P = m->cfg.patch_size;
+  out->num_visual_tokens = m->pre.shortest_edge ? 0
+                         : (out->image_height / P) * (out->image_width / P) + (m->drop_prefix ? 0 : out->num_prefix_tokens);
   return SB_OK;
 }
 

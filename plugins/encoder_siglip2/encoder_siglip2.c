@@ -156,6 +156,8 @@ static int siglip2_describe(void *self, sb_encoder_info *out) {
   /* NaFlex: each image keeps its own size (0 here); it yields max_num_patches tokens */
   out->image_height = m->cfg.naflex ? 0 : m->in_h;
   out->image_width = m->cfg.naflex ? 0 : m->in_w;
+  out->num_visual_tokens = m->cfg.naflex ? m->max_patches
+                                         : (m->in_h / m->cfg.patch) * (m->in_w / m->cfg.patch);
   return SB_OK;
 }
 

@@ -14,6 +14,9 @@ typedef struct sb_encoder_info {
   int64_t patch_size;
   int64_t num_prefix_tokens;   /* CLS + registers in front of the patch tokens */
   int64_t image_height, image_width; /* the input size its preprocessing makes */
+  /* Visual tokens one preprocessed image gives the LLM (features' length);
+   * 0 when it depends on the image. */
+  int64_t num_visual_tokens;
 } sb_encoder_info;
 
 /* Pixels as Hugging Face models take them. Fixed-size towers fill

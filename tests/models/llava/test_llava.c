@@ -142,6 +142,11 @@ static void check_forward(void) {
   sb_mm_output o;
   CHECK(r && forward(&m, SB_MM_FULL_LOGITS, &o) == SB_OK, "forward: %s", sb_error_message());
   compare(o.vision_features, "vision_features", k_fwd_atol, k_fwd_rtol);
+  sb_encoder_info info = {.struct_size = sizeof info};
+  const sb_encoder_vtable *ev = m.encoder.vtable;
+  CHECK(ev->describe(m.encoder.self, &info) == SB_OK && o.vision_features &&
+            info.num_visual_tokens == sb_tensor_dim(o.vision_features, 1),
+        "describe() promises %lld visual tokens per image", (long long)info.num_visual_tokens);
   compare(o.image_features, "image_features", k_fwd_atol, k_fwd_rtol);
   compare(o.inputs_embeds, "merged.inputs_embeds", k_fwd_atol, k_fwd_rtol);
   compare(o.labels, "merged.labels", 0, 0);
