@@ -13,8 +13,10 @@ typedef struct sample_turn {
 
 typedef struct sample_image {
   char *path;
-  sb_image img; /* owned copy when given as pixels */
+  sb_image img; /* owned copy when given as 8-bit pixels */
   bool has_img;
+  float *chw;   /* owned copy when given preprocessed */
+  int c, h, w;
 } sample_image;
 
 struct sb_sample {
@@ -35,6 +37,7 @@ void sb_sample_free(sb_sample *s) {
   for (int i = 0; i < s->n_images; i++) {
     free(s->images[i].path);
     free(s->images[i].img.data);
+    free(s->images[i].chw);
   }
   free(s->turns), free(s->images), free(s->ids), free(s->labels), free(s->meta), free(s->id);
   free(s);
@@ -96,6 +99,26 @@ int sb_sample_add_image(sb_sample *s, const sb_image *img) {
   memcpy(im->img.data, img->data, n);
   im->has_img = true;
   s->n_images++;
+  return SB_OK;
+}
+
+int sb_sample_add_pixels(sb_sample *s, const float *chw, int c, int h, int w) {
+  if (!chw || c <= 0 || h <= 0 || w <= 0)
+    return sb_error("sample '%s': pixels of %dx%dx%d are not valid", sb_sample_id(s), c, h, w);
+  sample_image *im = push_image(s);
+  if (!im) return SB_ERR_NOMEM;
+  size_t n = (size_t)c * (size_t)h * (size_t)w;
+  if (!(im->chw = sb_malloc(n * sizeof(float)))) return SB_ERR_NOMEM;
+  memcpy(im->chw, chw, n * sizeof(float));
+  im->c = c, im->h = h, im->w = w;
+  s->n_images++;
+  return SB_OK;
+}
+
+int sb_sample_pixels(const sb_sample *s, int i, const float **chw, int *c, int *h, int *w) {
+  if (i < 0 || i >= s->n_images) return sb_error("sample '%s': no image %d", sb_sample_id(s), i);
+  const sample_image *im = &s->images[i];
+  *chw = im->chw, *c = im->c, *h = im->h, *w = im->w;
   return SB_OK;
 }
 

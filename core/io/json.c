@@ -229,3 +229,21 @@ int sb_json_get_floats(const sb_json *obj, const char *key, double *out, size_t 
   }
   return SB_OK;
 }
+
+int sb_json_bool(const sb_json *v, bool *out) {
+  if (!v || !json_is_boolean(v->j)) return sb_error_set(SB_ERR_FORMAT, "%s: expected true or false", sb_json_source(v));
+  *out = json_is_true(v->j);
+  return SB_OK;
+}
+
+char *sb_json_dump(const sb_json *v) {
+  if (!v) return NULL;
+  char *text = json_dumps(v->j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+  if (!text) {
+    sb_error_set(SB_ERR_NOMEM, "%s: cannot write the value as JSON", sb_json_source(v));
+    return NULL;
+  }
+  char *copy = sb_strdup(text); /* callers free with free() */
+  free(text);
+  return copy;
+}

@@ -42,6 +42,12 @@ int main(void) {
   CHECK(sb_json_object_size(r) == 11, "object size %zu", sb_json_object_size(r));
   CHECK(strcmp(sb_json_object_key(r, 0), "hidden_size") == 0 && strcmp(sb_json_object_key(r, 10), "a") == 0 &&
             strcmp(sb_json_object_key(r, 9), "z") == 0, "order");
+  bool tb;
+  CHECK(sb_json_bool(sb_json_get(r, "tie"), &tb) == SB_OK && tb, "bool value");
+  CHECK(sb_json_bool(sb_json_get(r, "act"), &tb) != SB_OK, "not a bool");
+  char *dump = sb_json_dump(sb_json_get(r, "vision_config"));
+  CHECK(dump && strcmp(dump, "{\"patch_size\":14,\"image_size\":384}") == 0, "dump: %s", dump ? dump : "NULL");
+  free(dump);
   sb_json_free(d);
   /* syntax errors and duplicates, with line and column */
   CHECK(sb_json_parse("{\"a\": 1,\n \"b\": }", "bad.json") == NULL, "syntax");

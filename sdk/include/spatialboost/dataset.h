@@ -29,6 +29,9 @@ SB_API int sb_sample_add_turn(sb_sample *s, sb_role role, const char *text);
 /* Images in order of their placeholders: a file, or decoded pixels (copied). */
 SB_API int sb_sample_add_image_path(sb_sample *s, const char *path);
 SB_API int sb_sample_add_image(sb_sample *s, const sb_image *img);
+/* An image already preprocessed: float pixels [c, h, w] as the encoder
+ * takes them (copied). The loader stacks them without preprocessing. */
+SB_API int sb_sample_add_pixels(sb_sample *s, const float *chw, int c, int h, int w);
 /* Pre-tokenized form: ids and labels of n tokens (placeholder id -200 marks an
  * image's position, labels -100 are not trained). Copied. */
 SB_API int sb_sample_set_tokens(sb_sample *s, const int64_t *ids, const int64_t *labels, int64_t n);
@@ -41,6 +44,9 @@ SB_API int sb_sample_turn(const sb_sample *s, int i, sb_role *role, const char *
 SB_API int sb_sample_n_images(const sb_sample *s);
 /* Image i: its path (NULL if given as pixels) and pixels (NULL if a path). */
 SB_API int sb_sample_image(const sb_sample *s, int i, const char **path, const sb_image **img);
+/* Image i's preprocessed float pixels, when it was given that way: *chw is
+ * NULL otherwise. */
+SB_API int sb_sample_pixels(const sb_sample *s, int i, const float **chw, int *c, int *h, int *w);
 SB_API int64_t sb_sample_n_tokens(const sb_sample *s);
 SB_API const int64_t *sb_sample_ids(const sb_sample *s);
 SB_API const int64_t *sb_sample_labels(const sb_sample *s);

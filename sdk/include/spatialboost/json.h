@@ -50,6 +50,9 @@ SB_API const sb_json *sb_json_require(const sb_json *obj, const char *key, sb_js
 SB_API int sb_json_int(const sb_json *v, int64_t *out);
 SB_API int sb_json_float(const sb_json *v, double *out);
 SB_API const char *sb_json_string(const sb_json *v); /* NULL when not a string */
+SB_API int sb_json_bool(const sb_json *v, bool *out);
+/* The value as compact JSON text (malloc'd; caller frees). */
+SB_API char *sb_json_dump(const sb_json *v);
 SB_API size_t sb_json_array_size(const sb_json *v);   /* 0 when not an array */
 SB_API const sb_json *sb_json_array_at(const sb_json *v, size_t i);
 /* Object members in file order. */
