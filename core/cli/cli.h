@@ -17,6 +17,7 @@ typedef struct sb_command {
 extern const sb_command sb_cmd_plugins;
 extern const sb_command sb_cmd_train;
 extern const sb_command sb_cmd_encode;
+extern const sb_command sb_cmd_tokenize;
 
 SB_API int sb_cli_main(int argc, char **argv);
 

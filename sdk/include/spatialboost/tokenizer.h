@@ -12,22 +12,25 @@ SB_BEGIN_DECLS
 
 typedef struct sb_tokenizer sb_tokenizer;
 
-/* A tokenizer.json file, or a folder holding one (its tokenizer_config.json,
- * when present, gives the chat template's default system prompt). A file of
+/* A tokenizer.json file, or a folder holding one. The tokenizer_config.json
+ * beside it, when present, gives the chat template's default system prompt
+ * (even when the path names the .json file itself). A file of
  * another model type or pre-tokenizer, or a malformed one, is an error
  * naming the file and what was expected. */
 SB_API sb_tokenizer *sb_tokenizer_load(const char *path);
 SB_API void sb_tokenizer_free(sb_tokenizer *t);
 
 /* Token ids of `len` bytes of UTF-8 text (invalid UTF-8 is an error).
- * Added/special tokens inside the text are matched as tokens unless
- * `split_special` (then they are ordinary text). No BOS/EOS is added.
+ * Added tokens inside the text are matched as tokens; with `split_special`
+ * those marked special become ordinary text (as Hugging Face's
+ * split_special_tokens). No BOS/EOS is added.
  * *ids is malloc'd (caller frees); *n its length. */
 SB_API int sb_tokenizer_encode(const sb_tokenizer *t, const char *text, size_t len, bool split_special,
                                int64_t **ids, size_t *n);
 /* The text of ids (special tokens included unless skip_special; invalid
- * byte sequences decode to U+FFFD). malloc'd; NULL on error (an id outside
- * the vocabulary). */
+ * byte sequences decode to U+FFFD). malloc'd and NUL-terminated (text that
+ * itself holds U+0000 ends there for C string functions); NULL on error (an
+ * id outside the vocabulary). */
 SB_API char *sb_tokenizer_decode(const sb_tokenizer *t, const int64_t *ids, size_t n, bool skip_special);
 
 /* The id of a token string (an added token or a vocabulary entry in its
