@@ -2,6 +2,7 @@
  * output on a test pattern (bit-exact), the float path against weights
  * worked out by hand, and the two paths against each other. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "../common/check.h"
 #include "spatialboost/spatialboost.h"
@@ -81,7 +82,33 @@ static void test_errors(void) {
   CHECK_ERROR("/nonexistent.png: cannot decode image");
 }
 
+/* 16-bit PNGs: a round trip keeps every value (depth in millimetres up to
+ * 65535), a colour PNG is refused, and an 8-bit greyscale file reads with
+ * its own values. */
+static void test_png16(void) {
+  char path[] = "/tmp/sb_png16_XXXXXX";
+  int fd = mkstemp(path);
+  close(fd);
+  uint16_t px[7 * 5];
+  for (int i = 0; i < 35; i++) px[i] = (uint16_t)(i * 1873 + (i == 34 ? 65535 - 34 * 1873 : 0));
+  sb_image16 img = {7, 5, px}, back;
+  CHECK(sb_image16_save_png(&img, path) == SB_OK, "save: %s", sb_error_message());
+  CHECK(sb_image16_load(path, &back) == SB_OK && back.width == 7 && back.height == 5, "load: %s", sb_error_message());
+  CHECK(back.data && memcmp(back.data, px, sizeof px) == 0 && back.data[34] == 65535, "values kept");
+  sb_image16_free(&back);
+  uint8_t rgb[2 * 2 * 3] = {0}, grey[3] = {0, 7, 255};
+  sb_image c = {2, 2, 3, rgb}, g = {3, 1, 1, grey};
+  sb_image_save_png(&c, path);
+  CHECK(sb_image16_load(path, &back) != SB_OK, "colour refused");
+  CHECK_ERROR("3 channels, expected a single-channel (greyscale) image");
+  sb_image_save_png(&g, path);
+  CHECK(sb_image16_load(path, &back) == SB_OK && back.data[1] == 7 && back.data[2] == 255, "8-bit grey keeps its values");
+  sb_image16_free(&back);
+  remove(path);
+}
+
 int main(void) {
+  test_png16();
   test_pillow();
   test_float_by_hand();
   test_paths_agree();

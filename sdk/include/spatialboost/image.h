@@ -19,6 +19,19 @@ SB_API void sb_image_free(sb_image *img);
 /* Writes a PNG (stb_image_write), atomically: a temporary name, then rename. */
 SB_API int sb_image_save_png(const sb_image *img, const char *path);
 
+/* 16-bit single-channel images (depth in millimetres, instance ids), as
+ * NYUv2, ScanNet and the synthetic scenes store them. */
+typedef struct sb_image16 {
+  int width, height;
+  uint16_t *data; /* row-major */
+} sb_image16;
+/* Reads a 16-bit (or 8-bit, widened) single-channel PNG; a colour PNG is an
+ * error naming the file. Free with sb_image16_free. */
+SB_API int sb_image16_load(const char *path, sb_image16 *out);
+/* Writes a 16-bit greyscale PNG (zlib), atomically. */
+SB_API int sb_image16_save_png(const sb_image16 *img, const char *path);
+SB_API void sb_image16_free(sb_image16 *img);
+
 /* Resampling filters, numbered as Pillow numbers them. */
 typedef enum sb_resample {
   SB_RESAMPLE_BILINEAR = 2, /* triangle, support 1 */
