@@ -2,11 +2,13 @@
  * (see util.h). */
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void *sb_malloc(size_t n) {
   void *p = malloc(n ? n : 1);
@@ -145,6 +147,34 @@ bool sb_path_exists(const char *path) {
 bool sb_path_is_dir(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int sb_path_remove_tree(const char *path) {
+  DIR *d = opendir(path);
+  if (!d) return remove(path) == 0 || errno == ENOENT ? SB_OK : SB_ERR_IO;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    char *p = sb_path_join(path, e->d_name);
+    if (p) sb_path_remove_tree(p);
+    free(p);
+  }
+  closedir(d);
+  return rmdir(path) == 0 ? SB_OK : SB_ERR_IO;
+}
+
+int sb_path_mkdirs(const char *path) {
+  char *p = sb_strdup(path);
+  if (!p) return SB_ERR_NOMEM;
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = 0;
+    if (mkdir(p, 0755) != 0 && errno != EEXIST) break;
+    *s = '/';
+  }
+  int rc = mkdir(p, 0755) == 0 || errno == EEXIST ? SB_OK : sb_error_set(SB_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+  free(p);
+  return rc;
 }
 
 char *sb_file_read(const char *path, size_t *len) {

@@ -42,6 +42,10 @@ const char *sb_path_basename(const char *path);
 bool sb_path_is_absolute(const char *path);
 bool sb_path_exists(const char *path);
 bool sb_path_is_dir(const char *path);
+/* Removes a file or a folder with everything in it (absent: fine). */
+int sb_path_remove_tree(const char *path);
+/* Creates a folder and its parents (existing: fine). */
+int sb_path_mkdirs(const char *path);
 /* Reads a whole file (NUL-terminated; *len without the NUL). */
 char *sb_file_read(const char *path, size_t *len);
 

@@ -18,6 +18,7 @@ extern const sb_command sb_cmd_plugins;
 extern const sb_command sb_cmd_train;
 extern const sb_command sb_cmd_encode;
 extern const sb_command sb_cmd_tokenize;
+extern const sb_command sb_cmd_init_model;
 
 SB_API int sb_cli_main(int argc, char **argv);
 

@@ -22,6 +22,19 @@ typedef struct common_vtable {
   destroy_fn destroy;
 } common_vtable;
 
+/* The block's schema: `plugin:`, the core's own keys for this kind (the
+ * loader's in `data:`), then the plugin's options. */
+static sb_option *combined_schema(const sb_plugin_descriptor *d, size_t *n) {
+  size_t core = d->kind == SB_PLUGIN_DATASET ? sb_data_schema_len : 0;
+  sb_option *schema = sb_calloc(1 + core + d->n_options, sizeof *schema);
+  if (!schema) return NULL;
+  schema[0] = (sb_option){"plugin", SB_OPTION_STRING, NULL, "the plugin", NULL};
+  for (size_t i = 0; i < core; i++) schema[1 + i] = sb_data_schema[i];
+  for (size_t i = 0; i < d->n_options; i++) schema[1 + core + i] = d->options[i];
+  *n = 1 + core + d->n_options;
+  return schema;
+}
+
 static int find(sb_component *c, const sb_config *block, sb_plugin_kind kind) {
   const char *name;
   if (sb_config_get_string(block, "plugin", &name)) return SB_ERR;
@@ -30,15 +43,14 @@ static int find(sb_component *c, const sb_config *block, sb_plugin_kind kind) {
   c->plugin = p;
   c->desc = sb_plugin_descriptor_of(p);
   c->vtable = c->desc->vtable;
-  /* The block holds `plugin:` (the core's) and the plugin's own options:
-   * check and bind it against both. */
-  sb_option *schema = sb_calloc(c->desc->n_options + 1, sizeof *schema);
+  /* The block holds the core's keys and the plugin's own options: check
+   * and bind it against both. */
+  size_t n;
+  sb_option *schema = combined_schema(c->desc, &n);
   if (!schema) return SB_ERR_NOMEM;
-  schema[0] = (sb_option){"plugin", SB_OPTION_STRING, NULL, "the plugin", NULL};
-  for (size_t i = 0; i < c->desc->n_options; i++) schema[i + 1] = c->desc->options[i];
   c->schema = schema;
-  if (sb_config_validate(block, c->desc->name, schema, c->desc->n_options + 1)) return SB_ERR;
-  c->options = sb_config_bind(block, c->desc->name, schema, c->desc->n_options + 1);
+  if (sb_config_validate(block, c->desc->name, schema, n)) return SB_ERR;
+  c->options = sb_config_bind(block, c->desc->name, schema, n);
   return c->options ? SB_OK : SB_ERR;
 }
 

@@ -19,6 +19,20 @@ const sb_option sb_run_schema[] = {
 };
 const size_t sb_run_schema_len = sizeof sb_run_schema / sizeof sb_run_schema[0];
 
+const sb_option sb_data_schema[] = {
+    {"max_length", SB_OPTION_INT, "2048", "longest sequence in LLM positions (visual tokens included)", NULL},
+    {"workers", SB_OPTION_INT, "2", "loader threads preparing batches ahead of training", NULL},
+    {"prefetch", SB_OPTION_INT, "4", "batches prepared ahead", NULL},
+    {"shuffle", SB_OPTION_BOOL, "true", "a seeded new order each epoch", NULL},
+    {"system_prompt", SB_OPTION_STRING, "default",
+     "system message when a sample has none: 'default' = the tokenizer's chat template's, '' = none", NULL},
+    {"labels", SB_OPTION_ENUM, "assistant",
+     "which tokens train: assistant replies and their <|im_end|>, or LLaVA-NeXT's Qwen rule",
+     "assistant|llava_next"},
+    {"tokenizer", SB_OPTION_PATH, "\"\"", "tokenizer.json or its folder ('' = the LLM's weights folder)", NULL},
+};
+const size_t sb_data_schema_len = sizeof sb_data_schema / sizeof sb_data_schema[0];
+
 const sb_option sb_train_schema[] = {
     {"trainable", SB_OPTION_LIST, "[]",
      "what trains: components (projector), groups (encoder.dual) or globs on parameter names", NULL},

@@ -47,6 +47,10 @@ typedef struct sb_train_options {
 
 extern const sb_option sb_run_schema[];
 extern const size_t sb_run_schema_len;
+/* The core's keys inside the `data:` block (beside `plugin:` and the
+ * dataset plugin's own options): loader and chat-template settings. */
+extern const sb_option sb_data_schema[];
+extern const size_t sb_data_schema_len;
 extern const sb_option sb_train_schema[];
 extern const size_t sb_train_schema_len;
 

@@ -23,7 +23,7 @@ run 0 --version;                expect "$out" "spatialboost 0.1.0 (plugin ABI 1.
 run 0 --help;                   expect "$out" "usage: spatialboost"; expect "$out" "train"; expect "$out" "plugins"
 run 2;                          expect "$err" "usage: spatialboost"
 run 2 frobnicate;               expect "$err" "'frobnicate' is not a command"
-for cmd in train plugins; do
+for cmd in train encode tokenize init-model plugins; do
   run 0 "$cmd" --help;          expect "$out" "usage: spatialboost $cmd"
 done
 
@@ -34,7 +34,7 @@ expect "$out" "is valid"
 run 0 train "$data/good.yaml" --check --set model.projector.depth=3 --set train.batch_size=4
 expect "$out" "parameters: 688"
 run 1 train "$data/good.yaml"
-expect "$err" "the training loop is not implemented yet"
+expect "$err" "training needs an llm in model:"
 
 run 1 train "$data/typo.yaml" --check
 expect "$err" "typo.yaml:4:5: unknown key 'model.projector.activaton' for projector_mlp (did you mean 'activation'?)"
