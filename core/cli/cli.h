@@ -19,6 +19,8 @@ extern const sb_command sb_cmd_train;
 extern const sb_command sb_cmd_encode;
 extern const sb_command sb_cmd_tokenize;
 extern const sb_command sb_cmd_init_model;
+extern const sb_command sb_cmd_export;
+extern const sb_command sb_cmd_chat;
 
 SB_API int sb_cli_main(int argc, char **argv);
 

@@ -95,6 +95,11 @@ static int render_turns(seq *s, const sb_tokenizer *t, const sb_sample *smp, con
     rc = sb_error_set(SB_ERR_FORMAT, "sample '%s': %d <image> placeholders for %d images", sb_sample_id(smp),
                       images, sb_sample_n_images(smp));
   if (rc == SB_OK && o->labels == SB_LABELS_LLAVA_NEXT) llava_next_specials(s, t);
+  if (rc == SB_OK && o->generation) { /* the generation prompt */
+    int64_t start = special(t, "<|im_start|>");
+    rc = start < 0 ? SB_ERR_FORMAT : seq_push(s, start, SB_IGNORE_INDEX);
+    if (rc == SB_OK) rc = seq_text(s, t, "assistant\n", 10, false);
+  }
   return rc;
 }
 
@@ -140,7 +145,7 @@ int sb_chat_render(const sb_tokenizer *t, const sb_sample *smp, const sb_chat_op
   int64_t labelled = 0;
   /* the loss is shifted: a label counts when it is not the first token */
   for (size_t i = 1; i < s.n; i++) labelled += s.labels[i] != SB_IGNORE_INDEX;
-  if (!labelled) {
+  if (!labelled && !o->generation) {
     free(s.ids), free(s.labels);
     return SB_CHAT_DROPPED;
   }

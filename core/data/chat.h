@@ -35,6 +35,8 @@ typedef struct sb_chat_opts {
   int64_t visual_tokens;     /* positions one image takes in the LLM (for lengths) */
   int64_t max_length;        /* merged positions at most (0: no limit) */
   sb_label_rule labels;
+  bool generation;           /* a prompt to answer: end with "<|im_start|>assistant\n"
+                                and keep it although nothing is labelled */
 } sb_chat_opts;
 
 typedef struct sb_chat_tokens {

@@ -149,8 +149,6 @@ static int run_llm(const sb_model *m, const host_batch *h, const layout *l, unsi
   sb_llm_info info = {.struct_size = sizeof info};
   if (lv->describe(m->llm.self, &info)) return SB_ERR;
   const int64_t B = h->B, L = l->L, D = info.hidden_size;
-  out->attention_mask = sb_tensor_from_host(SB_DTYPE_I64, 2, (int64_t[]){B, L}, l->mask);
-  out->labels = sb_tensor_from_host(SB_DTYPE_I64, 2, (int64_t[]){B, L}, l->labels);
   sb_llm_input in = {.struct_size = sizeof in, .inputs_embeds = out->inputs_embeds,
                      .attention_mask = out->attention_mask};
   sb_tensor *hidden = lv->forward(m->llm.self, &in);
@@ -176,29 +174,49 @@ static int run_llm(const sb_model *m, const host_batch *h, const layout *l, unsi
   return out->loss ? SB_OK : sb_error_prefix("loss");
 }
 
-int sb_mm_forward(const sb_model *m, const sb_mm_batch *b, unsigned flags, int64_t num_items, sb_mm_output *out) {
+/* The merged sequence of a batch: visual tokens, the layout, the splice;
+ * also the labels and mask tensors. h and l stay for the caller. */
+static int embed(const sb_model *m, const sb_mm_batch *b, sb_mm_output *out, host_batch *h, layout *l) {
   memset(out, 0, sizeof *out);
-  if (!m->llm.self || !m->loss.self) return sb_error("multimodal forward: the model needs an llm and a loss");
-  host_batch h;
-  layout l = {0};
-  int rc = host_load(b, &h);
+  memset(l, 0, sizeof *l);
+  if (!m->llm.self) return sb_error("multimodal forward: the model has no llm");
+  int rc = host_load(b, h);
   if (rc == SB_OK) rc = visual_tokens(m, b, out);
-  int64_t n_images = 0, n_vis = 0, D = 0;
+  int64_t n_images = 0, n_vis = 0;
   if (rc == SB_OK && out->image_features) {
     n_images = sb_tensor_dim(out->image_features, 0), n_vis = sb_tensor_dim(out->image_features, 1);
   }
-  if (rc == SB_OK) rc = layout_make(&h, b->image_token_id, n_images, n_vis, &l);
-  if (rc == SB_OK) {
-    /* placeholders embed as id 0; their rows are never selected */
-    for (int64_t i = 0; i < h.B * h.S; i++)
-      if (h.ids[i] == b->image_token_id || !is_real(&h, i / h.S, i % h.S)) h.ids[i] = 0;
-    sb_tensor *ids = sb_tensor_from_host(SB_DTYPE_I64, 2, (int64_t[]){h.B, h.S}, h.ids);
-    const sb_llm_vtable *lv = m->llm.vtable;
-    sb_tensor *text = lv->embed(m->llm.self, ids);
-    D = text ? sb_tensor_dim(text, -1) : 0;
-    out->inputs_embeds = text ? splice(text, out->image_features, &h, &l, D) : NULL;
-    rc = out->inputs_embeds ? run_llm(m, &h, &l, flags, num_items, out) : sb_error_prefix("splicing visual tokens");
-  }
+  if (rc == SB_OK) rc = layout_make(h, b->image_token_id, n_images, n_vis, l);
+  if (rc) return rc;
+  /* placeholders embed as id 0; their rows are never selected */
+  for (int64_t i = 0; i < h->B * h->S; i++)
+    if (h->ids[i] == b->image_token_id || !is_real(h, i / h->S, i % h->S)) h->ids[i] = 0;
+  sb_tensor *ids = sb_tensor_from_host(SB_DTYPE_I64, 2, (int64_t[]){h->B, h->S}, h->ids);
+  const sb_llm_vtable *lv = m->llm.vtable;
+  sb_tensor *text = lv->embed(m->llm.self, ids);
+  int64_t D = text ? sb_tensor_dim(text, -1) : 0;
+  out->inputs_embeds = text ? splice(text, out->image_features, h, l, D) : NULL;
+  if (!out->inputs_embeds) return sb_error_prefix("splicing visual tokens");
+  out->attention_mask = sb_tensor_from_host(SB_DTYPE_I64, 2, (int64_t[]){h->B, l->L}, l->mask);
+  out->labels = sb_tensor_from_host(SB_DTYPE_I64, 2, (int64_t[]){h->B, l->L}, l->labels);
+  return out->attention_mask && out->labels ? SB_OK : SB_ERR;
+}
+
+int sb_mm_embed(const sb_model *m, const sb_mm_batch *b, sb_mm_output *out) {
+  host_batch h = {0};
+  layout l;
+  int rc = embed(m, b, out, &h, &l);
+  layout_free(&l);
+  host_free(&h);
+  return rc;
+}
+
+int sb_mm_forward(const sb_model *m, const sb_mm_batch *b, unsigned flags, int64_t num_items, sb_mm_output *out) {
+  if (!m->loss.self) return sb_error("multimodal forward: the model has no loss");
+  host_batch h = {0};
+  layout l;
+  int rc = embed(m, b, out, &h, &l);
+  if (rc == SB_OK) rc = run_llm(m, &h, &l, flags, num_items, out);
   layout_free(&l);
   host_free(&h);
   return rc;

@@ -32,6 +32,9 @@ typedef struct sb_mm_output {
   int64_t n_labelled;         /* targets counted by the loss */
 } sb_mm_output;
 
+/* The merged sequence only: fills inputs_embeds, labels, attention_mask and
+ * the vision/image features (for generation, which runs the LLM itself). */
+int sb_mm_embed(const sb_model *m, const sb_mm_batch *b, sb_mm_output *out);
 /* Runs the model on one batch. num_items: labelled tokens in the whole
  * accumulated batch (0: this batch's own count; the loss is then a mean).
  * Outputs belong to the current scope. Errors name what does not fit (a

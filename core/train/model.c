@@ -91,7 +91,7 @@ typedef struct slot {
   sb_plugin_kind kind;
 } slot;
 
-int sb_model_build(sb_model *m, const sb_config *root, uint64_t seed, sb_model_mode mode) {
+int sb_model_build(sb_model *m, const sb_config *root, uint64_t seed, unsigned mode) {
   memset(m, 0, sizeof *m);
   if (!(m->store = sb_param_store_new(seed))) return SB_ERR;
   /* Through the run schema, so absent blocks take their defaults (the loss
@@ -110,12 +110,13 @@ int sb_model_build(sb_model *m, const sb_config *root, uint64_t seed, sb_model_m
                   {&m->loss, rb, "loss", SB_PLUGIN_LOSS},
                   {&m->data, rb, "data", SB_PLUGIN_DATASET}};
   for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+    if (slots[i].c == &m->data && (mode & SB_MODEL_NO_DATA)) continue;
     /* the default loss (loss_sft) only where there is an LLM to score */
     if (slots[i].c == &m->loss && !m->llm.plugin && !sb_config_has(root, "loss")) continue;
     const sb_config *block = sb_config_get_map(slots[i].parent, slots[i].key);
     if (!block || !sb_config_has(block, "plugin")) continue; /* absent, or an empty block */
     if (find(slots[i].c, block, slots[i].kind)) return SB_ERR;
-    if (mode == SB_MODEL_VALIDATE) { /* checked against the schema: counts as read */
+    if (mode & SB_MODEL_VALIDATE) { /* checked against the schema: counts as read */
       sb_config_mark_used(block, NULL);
       continue;
     }

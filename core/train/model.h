@@ -26,10 +26,11 @@ typedef struct sb_model {
 typedef enum sb_model_mode {
   SB_MODEL_CREATE = 0,   /* create every component (reads weights) */
   SB_MODEL_VALIDATE = 1, /* find plugins and check their options only */
+  SB_MODEL_NO_DATA = 2,  /* (with CREATE) leave the dataset out */
 } sb_model_mode;
 
 /* Builds the components of a stage recipe's root. */
-int sb_model_build(sb_model *m, const sb_config *root, uint64_t seed, sb_model_mode mode);
+int sb_model_build(sb_model *m, const sb_config *root, uint64_t seed, unsigned mode);
 /* Frees the components. Free the model only after the last use of the
  * recipe's views of it (e.g. sb_recipe_check_unused). */
 void sb_model_free(sb_model *m);

@@ -21,6 +21,19 @@ bool sb_component_trains(const sb_model *m, const sb_component *c) {
   return false;
 }
 
+bool sb_component_trains_in(const char *checkpoint_dir, const char *role) {
+  char *path = sb_path_join(checkpoint_dir, "trainable.safetensors");
+  sb_safetensors *f = path ? sb_safetensors_open(path) : NULL;
+  char prefix[32];
+  snprintf(prefix, sizeof prefix, "%s.", role);
+  bool found = false;
+  for (size_t i = 0; f && i < sb_safetensors_count(f) && !found; i++)
+    found = sb_str_starts_with(sb_safetensors_at(f, i)->name, prefix);
+  sb_safetensors_close(f);
+  free(path);
+  return found;
+}
+
 /* Parameters of a component under their names inside it. */
 static int write_weights(const sb_model *m, const sb_component *c, const char *path) {
   char prefix[32];

@@ -19,6 +19,8 @@
 int sb_outputs_write(const char *run_dir, const sb_model *m);
 /* Writes one component as a Hugging Face folder at dir. */
 int sb_outputs_write_component(const sb_model *m, const sb_component *c, const char *dir);
+/* Whether a checkpoint holds trained weights of the component (role). */
+bool sb_component_trains_in(const char *checkpoint_dir, const char *role);
 /* Whether any parameter of the component trains. */
 bool sb_component_trains(const sb_model *m, const sb_component *c);
 

@@ -16,6 +16,7 @@ const sb_option sb_run_schema[] = {
     {"data", SB_OPTION_MAP, "{}", "dataset block {plugin: NAME, ...}", NULL},
     {"loss", SB_OPTION_MAP, "{plugin: loss_sft}", "loss block {plugin: NAME, ...}", NULL},
     {"train", SB_OPTION_MAP, NULL, "training options (see `spatialboost train --help`)", NULL},
+    {"paths", SB_OPTION_MAP, "{}", "free values for ${paths.NAME} interpolation (never reported unused)", NULL},
 };
 const size_t sb_run_schema_len = sizeof sb_run_schema / sizeof sb_run_schema[0];
 
@@ -55,7 +56,6 @@ const sb_option sb_train_schema[] = {
     {"checkpoint.every", SB_OPTION_INT, "500", "optimizer steps between checkpoints", NULL},
     {"checkpoint.keep", SB_OPTION_INT, "3", "checkpoints kept (the newest)", NULL},
     {"log_every", SB_OPTION_INT, "1", "optimizer steps between metric lines", NULL},
-    {"gradient_checkpointing", SB_OPTION_BOOL, "false", "recompute blocks in backward to save memory", NULL},
 };
 const size_t sb_train_schema_len = sizeof sb_train_schema / sizeof sb_train_schema[0];
 
@@ -67,6 +67,8 @@ int sb_run_options_read(const sb_config *root, sb_run_options *o) {
       sb_config_get_string(c, "device", &o->device) || sb_config_get_int(c, "seed", &o->seed) ||
       sb_config_get_int(c, "threads", &o->threads))
     return SB_ERR;
+  /* values that exist to be interpolated: a stage may use only some */
+  if (sb_config_has(root, "paths")) sb_config_mark_used(root, "paths");
   static const char *const devices[] = {"cpu", "cuda", NULL};
   int dev;
   if (sb_config_get_enum(c, "device", devices, &dev)) return SB_ERR;
@@ -127,8 +129,7 @@ int sb_train_options_read(const sb_config *root, sb_train_options *o) {
       sb_config_get_float(t, "clip_grad_norm", &o->clip_grad_norm) ||
       sb_config_get_int(t, "checkpoint.every", &o->checkpoint_every) ||
       sb_config_get_int(t, "checkpoint.keep", &o->checkpoint_keep) ||
-      sb_config_get_int(t, "log_every", &o->log_every) ||
-      sb_config_get_bool(t, "gradient_checkpointing", &o->gradient_checkpointing))
+      sb_config_get_int(t, "log_every", &o->log_every))
     return SB_ERR;
   o->optimizer = opts[opt_i], o->schedule = sched[sched_i];
   size_t n;
