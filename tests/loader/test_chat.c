@@ -39,7 +39,7 @@ static void test_chatml_example(void) {
   sb_sample_add_turn(s, SB_ROLE_ASSISTANT, "Hello");
   /* Qwen2's default system prompt (the fixture is Qwen2.5's, whose own
    * default is longer; see main) */
-  sb_chat_opts o = {"You are a helpful assistant.", IMG, 1, 0, SB_LABELS_ASSISTANT};
+  sb_chat_opts o = {"You are a helpful assistant.", IMG, 1, 0, SB_LABELS_ASSISTANT, false};
   sb_chat_tokens c;
   CHECK(sb_chat_render(g_tok, s, &o, &c) == SB_OK, "render: %s", sb_error_message());
   /* MODELS.md C.5: system + user "Hello" + assistant header, then the reply */
@@ -83,7 +83,7 @@ static void test_images_and_truncation(void) {
   sb_sample_add_turn(s, SB_ROLE_ASSISTANT, "Right.");
   sb_sample_add_image_path(s, "a.png");
   sb_sample_add_image_path(s, "b.png");
-  sb_chat_opts o = {"", IMG, 16, 0, SB_LABELS_ASSISTANT};
+  sb_chat_opts o = {"", IMG, 16, 0, SB_LABELS_ASSISTANT, false};
   sb_chat_tokens c;
   CHECK(sb_chat_render(g_tok, s, &o, &c) == SB_OK, "render: %s", sb_error_message());
   /* <|im_start|> user \n IMG \nLeft or right? <|im_end|> \n ... */
@@ -124,7 +124,7 @@ static void test_pretokenized(void) {
   const int64_t ids[] = {5, 6, IMG, 7, 8, 9}, labels[] = {IGN, IGN, IGN, IGN, 8, 9};
   sb_sample_set_tokens(s, ids, labels, 6);
   sb_sample_add_image_path(s, "x.png");
-  sb_chat_opts o = {NULL, IMG, 4, 0, SB_LABELS_ASSISTANT};
+  sb_chat_opts o = {NULL, IMG, 4, 0, SB_LABELS_ASSISTANT, false};
   sb_chat_tokens c;
   CHECK(sb_chat_render(g_tok, s, &o, &c) == SB_OK, "pretokenized");
   expect(&c, ids, labels, 6, "pretokenized");

@@ -97,7 +97,7 @@ int main(void) {
   CHECK(r && sb_model_build(&m, sb_recipe_root(r), 0, SB_MODEL_CREATE) == SB_OK, "build: %s", sb_error_message());
   sb_loader_opts o = {.batch_size = 3, .epochs = 1, .seed = 0, .shuffle = false, .workers = 2, .prefetch = 1,
                       .pad_token_id = 151643,
-                      .chat = {"You are a helpful assistant.", IMG, 16, 0, SB_LABELS_ASSISTANT}};
+                      .chat = {"You are a helpful assistant.", IMG, 16, 0, SB_LABELS_ASSISTANT, false}};
   sb_loader *l = m.data.self ? sb_loader_new(&m.data, &m.encoder, g_tok, &o, NULL) : NULL;
   sb_loader_batch b;
   CHECK(l && sb_loader_next(l, &b) == SB_OK, "batch: %s", sb_error_message());

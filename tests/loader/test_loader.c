@@ -90,7 +90,7 @@ static void close_run(run *x) {
 static sb_loader_opts opts(int workers, uint64_t seed, int64_t epochs) {
   sb_loader_opts o = {.batch_size = 3, .epochs = epochs, .seed = seed, .shuffle = true, .workers = workers,
                       .prefetch = 2, .pad_token_id = 151643,
-                      .chat = {NULL, -200, 16, 0, SB_LABELS_ASSISTANT}};
+                      .chat = {NULL, -200, 16, 0, SB_LABELS_ASSISTANT, false}};
   return o;
 }
 
