@@ -139,6 +139,16 @@ const char *sb_path_basename(const char *path) {
 
 bool sb_path_is_absolute(const char *path) { return path[0] == '/'; }
 
+char *sb_path_absolute(const char *path) {
+  if (sb_path_is_absolute(path)) return sb_strdup(path);
+  char cwd[4096];
+  if (!getcwd(cwd, sizeof cwd)) {
+    sb_error_set(SB_ERR_IO, "cannot read the working directory: %s", strerror(errno));
+    return NULL;
+  }
+  return sb_path_join(cwd, path);
+}
+
 bool sb_path_exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;

@@ -40,6 +40,8 @@ char *sb_path_join(const char *dir, const char *name);
 char *sb_path_dirname(const char *path);
 const char *sb_path_basename(const char *path);
 bool sb_path_is_absolute(const char *path);
+/* path made absolute against the working directory (not normalized). */
+char *sb_path_absolute(const char *path);
 bool sb_path_exists(const char *path);
 bool sb_path_is_dir(const char *path);
 /* Removes a file or a folder with everything in it (absent: fine). */

@@ -57,40 +57,42 @@ static int parse(int argc, char **argv, chat_args *a) {
   return SB_OK;
 }
 
+typedef struct {
+  double p;
+  int64_t id;
+} token_prob;
+
+/* Most probable first; equal ones by id, so a seed gives one answer. */
+static int by_prob(const void *x, const void *y) {
+  const token_prob *a = x, *b = y;
+  if (a->p != b->p) return a->p < b->p ? 1 : -1;
+  return (a->id > b->id) - (a->id < b->id);
+}
+
 /* The next token from logits [V]: argmax, or a sample from the tempered,
- * top-p filtered distribution. */
+ * top-p filtered distribution (sorted once: O(V log V)). */
 static int64_t pick(const float *logits, int64_t V, const chat_args *a, sb_rng *rng) {
   int64_t best = 0;
   for (int64_t i = 1; i < V; i++)
     if (logits[i] > logits[best]) best = i;
   if (a->temperature <= 0) return best;
-  double *p = malloc(sizeof(double) * (size_t)V), total = 0;
-  int64_t *order = malloc(sizeof(int64_t) * (size_t)V);
-  if (!p || !order) {
-    free(p), free(order);
-    return best;
-  }
-  for (int64_t i = 0; i < V; i++) total += (p[i] = exp((logits[i] - logits[best]) / a->temperature)), order[i] = i;
-  /* partial selection sort until top_p of the mass is covered */
-  double kept = 0, u;
-  int64_t n = 0;
-  while (n < V && kept < a->top_p * total) {
-    int64_t m = n;
-    for (int64_t j = n + 1; j < V; j++)
-      if (p[order[j]] > p[order[m]]) m = j;
-    int64_t t = order[n];
-    order[n] = order[m], order[m] = t;
-    kept += p[order[n++]];
-  }
-  u = sb_rng_uniform(rng) * kept;
-  int64_t chosen = order[n - 1];
+  token_prob *t = malloc(sizeof *t * (size_t)V);
+  if (!t) return best;
+  double total = 0, kept = 0;
+  for (int64_t i = 0; i < V; i++)
+    total += (t[i].p = exp((logits[i] - logits[best]) / a->temperature)), t[i].id = i;
+  qsort(t, (size_t)V, sizeof *t, by_prob);
+  int64_t n = 0; /* the smallest prefix holding top_p of the mass */
+  while (n < V && kept < a->top_p * total) kept += t[n++].p;
+  double u = sb_rng_uniform(rng) * kept;
+  int64_t chosen = t[n - 1].id;
   for (int64_t i = 0; i < n; i++) {
-    if ((u -= p[order[i]]) <= 0) {
-      chosen = order[i];
+    if ((u -= t[i].p) <= 0) {
+      chosen = t[i].id;
       break;
     }
   }
-  free(p), free(order);
+  free(t);
   return chosen;
 }
 

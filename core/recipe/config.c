@@ -226,8 +226,10 @@ int sb_config_get_path(const sb_config *c, const char *key, const char **out) {
   sb_node *n = f.node;
   if (n->kind != SB_NODE_SCALAR) return type_error(c, &f, "a path");
   const char *text = scalar_string(n);
-  if (!*text || !n->base_file || sb_path_is_absolute(text)) return *out = text, SB_OK;
-  if (!n->resolved_path && !(n->resolved_path = sb_recipe_file_near(n->base_file, text)))
+  if (!*text || sb_path_is_absolute(text)) return *out = text, SB_OK;
+  /* relative to the file it came from; a --set value to the working directory */
+  if (!n->resolved_path &&
+      !(n->resolved_path = n->base_file ? sb_recipe_file_near(n->base_file, text) : sb_strdup(text)))
     return SB_ERR_NOMEM;
   *out = n->resolved_path;
   return SB_OK;

@@ -39,8 +39,17 @@ static int emit_text(yaml_emitter_t *em, const char *text, yaml_scalar_style_t s
 
 static int emit_scalar(yaml_emitter_t *em, const sb_node *n) {
   if (n->type == SB_SCALAR_NULL) return emit_text(em, "null", YAML_PLAIN_SCALAR_STYLE);
-  /* Unresolved text (a pipeline's stages) is written as it was read. */
-  char *text = n->interp == SB_INTERP_DONE ? escape_interp(n->text) : sb_strdup(n->text);
+  /* Unresolved text (a pipeline's stages) is written as it was read; a
+   * value read as a path is written absolute, so that the recipe saved in a
+   * run folder finds the same files from anywhere. */
+  char *text;
+  if (n->resolved_path && n->text[0]) {
+    char *abs = sb_path_absolute(n->resolved_path), *norm = abs ? sb_recipe_file_near(NULL, abs) : NULL;
+    text = norm ? escape_interp(norm) : NULL;
+    free(abs), free(norm);
+  } else {
+    text = n->interp == SB_INTERP_DONE ? escape_interp(n->text) : sb_strdup(n->text);
+  }
   if (!text) return SB_ERR_NOMEM;
   yaml_scalar_style_t style = YAML_PLAIN_SCALAR_STYLE;
   if (n->type == SB_SCALAR_STRING && sb_text_type(text) != SB_SCALAR_STRING)

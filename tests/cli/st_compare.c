@@ -1,5 +1,6 @@
 /* st_compare.c — a test tool: compares tensors of two .safetensors files.
  * usage: st_compare GOT WANT ATOL RTOL NAME...  (NAME may be GOT_NAME=WANT_NAME)
+ *        st_compare --names FILE  (prints the tensor names, one per line)
  * Prints the largest error of each and exits 1 when one is out of
  * atol + rtol·|want| or missing. */
 #include <math.h>
@@ -40,7 +41,19 @@ static int compare(sb_safetensors *got, sb_safetensors *want, const char *spec, 
   return bad;
 }
 
+static int list_names(const char *path) {
+  sb_safetensors *f = sb_safetensors_open(path);
+  if (!f) {
+    fprintf(stderr, "st_compare: %s\n", sb_error_message());
+    return 2;
+  }
+  for (size_t i = 0; i < sb_safetensors_count(f); i++) printf("%s\n", sb_safetensors_at(f, i)->name);
+  sb_safetensors_close(f);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && !strcmp(argv[1], "--names")) return list_names(argv[2]);
   if (argc < 6) {
     fprintf(stderr, "usage: st_compare GOT WANT ATOL RTOL NAME...\n");
     return 2;

@@ -650,6 +650,26 @@ static void test_round_trip(void) {
   CHECK(y && strstr(y, "q_int: \"123\"") && strstr(y, "q_bool: \"true\"") && strstr(y, "dollar: $${not_a_ref}"));
   free(y);
   sb_recipe_free(r);
+  /* values read as paths are written absolute (a run folder's recipe.yaml
+   * must find the same files from anywhere): one from the file, relative to
+   * it, one from --set, relative to the working directory; an empty path
+   * stays empty */
+  const char *const pv[] = {"strings.from_set=runs/x", "strings.none="};
+  r = load(__LINE__, "data/roundtrip.yaml", pv, 2);
+  const sb_config *st = r ? sb_config_get_map(sb_recipe_root(r), "strings") : NULL;
+  const char *p1, *p2, *p3;
+  CHECK(st && !sb_config_get_path(st, "colon", &p1) && !sb_config_get_path(st, "from_set", &p2) &&
+        !sb_config_get_path(st, "none", &p3) && !strcmp(p2, "runs/x") && !p3[0]);
+  char cwd[4096], *want_file = NULL, *want_set = NULL;
+  if (getcwd(cwd, sizeof cwd)) {
+    want_file = sb_asprintf("colon: '%s/data/a: b'", cwd);
+    want_set = sb_asprintf("from_set: %s/runs/x", cwd);
+  }
+  y = r ? sb_recipe_to_yaml(r) : NULL;
+  CHECK(y && want_file && strstr(y, want_file) && strstr(y, want_set) && strstr(y, "none: null"));
+  if (y && want_file && !strstr(y, want_set)) fprintf(stderr, "%s\n", y);
+  free(y), free(want_file), free(want_set);
+  sb_recipe_free(r);
 }
 
 int main(void) {
