@@ -187,7 +187,7 @@ static bool in_shadow(const world *w, const double *p, const double *n) {
  * 0.5 m checker. */
 static void background_albedo(const hit *h, const double *p, double *albedo) {
   if (h->obj == HIT_WALL) {
-    set3(albedo, 0.30, 0.35, 0.42);
+    set3(albedo, 0.36, 0.40, 0.48);
     return;
   }
   int cell = (int)floor(p[0] / 0.5) + (int)floor(p[2] / 0.5);
@@ -267,7 +267,7 @@ static int world_build(const sb_scene *s, world *w) {
   w->n = s->n_objects;
   w->p = sb_calloc((size_t)(s->n_objects ? s->n_objects : 1), sizeof *w->p);
   if (!w->p) return SB_ERR_NOMEM;
-  set3(w->light, 0.45, 1.0, 0.65);
+  set3(w->light, -0.5, 1.0, 0.45);
   normalize3(w->light);
   for (int i = 0; i < s->n_objects; i++) {
     const sb_scene_object *o = &s->objects[i];

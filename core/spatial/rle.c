@@ -122,7 +122,7 @@ int sb_rle_from_string(const char *s, int height, int width, sb_rle *out) {
   if (rle_init(out, height, width, strlen(s))) return SB_ERR_NOMEM;
   int rc = SB_OK;
   while (rc == SB_OK && s[p]) {
-    int64_t x;
+    int64_t x = 0;
     if ((rc = read_value(s, &p, &x))) break;
     if (out->n > 2) x += (int64_t)out->counts[out->n - 2];
     if (x < 0 || x > (int64_t)UINT32_MAX)

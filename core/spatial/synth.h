@@ -42,17 +42,18 @@ int sb_synth_render(const sb_scene *s, const sb_camera *cam, int threads, sb_syn
 void sb_synth_frame_free(sb_synth_frame *f);
 
 /* Writes image.png, depth.png, depth.safetensors, instances.png and
- * masks.json of a frame into the folder `dir` (which must exist). */
-int sb_synth_write_view(const sb_synth_frame *f, const char *dir);
+ * masks.json of a frame into the folder `dir` (which must exist), the
+ * files spread over `threads` OpenMP threads (0: all). */
+int sb_synth_write_view(const sb_synth_frame *f, const char *dir, int threads);
 /* masks.json (SA-1B layout) of an id image: one annotation per id present. */
 int sb_masks_save(const uint16_t *ids, int width, int height, const char *path);
 
 /* Writes `v` as indented JSON to path atomically (a temporary name in the
  * same folder, then rename). Reals keep 12 significant digits. Does not
  * take the reference. */
-int sb_json_save_atomic(const json_t *v, const char *path);
+int sb_scene_json_write(const json_t *v, const char *path);
 /* The nearest double to v written with 12 significant digits: values passed
- * through it survive sb_json_save_atomic and a reload bit for bit. */
-double sb_json_snap(double v);
+ * through it survive sb_scene_json_write and a reload bit for bit. */
+double sb_scene_json_snap(double v);
 
 #endif

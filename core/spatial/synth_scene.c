@@ -38,8 +38,8 @@ static const double k_size_metres[] = {0.3, 0.6}; /* diameter or edge, and heigh
 
 /* Cameras: distance to the target, elevation, azimuth range (0 = straight
  * in front, on +z), horizontal field of view. */
-#define CAM_DIST0 4.0
-#define CAM_DIST1 5.0
+#define CAM_DIST0 3.2
+#define CAM_DIST1 4.2
 #define CAM_ELEV0 15.0
 #define CAM_ELEV1 45.0
 #define CAM_AZ_SPREAD 55.0
@@ -59,7 +59,7 @@ uint64_t sb_synth_scene_seed(uint64_t seed, uint64_t index) {
 
 static double uniform(sb_rng *r, double lo, double hi) { return lo + (hi - lo) * sb_rng_uniform(r); }
 static int pick(sb_rng *r, int n) { return (int)(sb_rng_uniform(r) * n); }
-static double mm(double v) { return sb_json_snap(round(v * 1000.0) / 1000.0); }
+static double mm(double v) { return sb_scene_json_snap(round(v * 1000.0) / 1000.0); }
 
 static void draw_attributes(sb_rng *r, sb_scene_object *o) {
   const color_def *c = &k_colors[pick(r, (int)SB_ARRAY_LEN(k_colors))];
@@ -88,9 +88,9 @@ static void place(sb_scene_object *o, double x, double z, double size) {
   double half = 0.5 * size;
   double c[3] = {x, half, z};
   for (int a = 0; a < 3; a++) {
-    o->center[a] = sb_json_snap(c[a]);
-    o->box_min[a] = sb_json_snap(a == 1 ? 0.0 : c[a] - half);
-    o->box_max[a] = sb_json_snap(a == 1 ? size : c[a] + half);
+    o->center[a] = sb_scene_json_snap(c[a]);
+    o->box_min[a] = sb_scene_json_snap(a == 1 ? 0.0 : c[a] - half);
+    o->box_max[a] = sb_scene_json_snap(a == 1 ? size : c[a] + half);
   }
 }
 
@@ -146,8 +146,8 @@ static void look_at(const double *pos, const double *target, sb_camera *cam) {
   const double *cols[3] = {right, down, f};
   memset(cam->cam_to_world, 0, sizeof cam->cam_to_world);
   for (int a = 0; a < 3; a++) {
-    for (int c = 0; c < 3; c++) cam->cam_to_world[4 * a + c] = sb_json_snap(cols[c][a]);
-    cam->cam_to_world[4 * a + 3] = sb_json_snap(pos[a]);
+    for (int c = 0; c < 3; c++) cam->cam_to_world[4 * a + c] = sb_scene_json_snap(cols[c][a]);
+    cam->cam_to_world[4 * a + 3] = sb_scene_json_snap(pos[a]);
   }
   cam->cam_to_world[15] = 1;
 }
@@ -195,7 +195,7 @@ static int draw_cameras(uint64_t seed, int n_views, int width, int height, sb_sc
   for (int i = 0; i < n_views; i++) {
     sb_camera *cam = &s->views[i].cam;
     cam->width = width, cam->height = height;
-    cam->fx = cam->fy = sb_json_snap(0.5 * width / tan(0.5 * CAM_HFOV * DEG));
+    cam->fx = cam->fy = sb_scene_json_snap(0.5 * width / tan(0.5 * CAM_HFOV * DEG));
     cam->cx = 0.5 * width, cam->cy = 0.5 * height;
     for (int t = 0; t < CAM_TRIES; t++) {
       draw_camera(&r, -CAM_AZ_SPREAD + i * part, -CAM_AZ_SPREAD + (i + 1) * part, cam);
