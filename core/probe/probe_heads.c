@@ -2,8 +2,8 @@
  * feature rows, ridge regression through the normal equations and a
  * Cholesky factorisation, and multinomial logistic regression trained by
  * full-batch Adam with a cosine learning rate. Everything is double
- * precision and runs in a fixed order, so a fit is deterministic. Matrix
- * products go through BLAS (dsyrk / dgemm). */
+ * precision and runs in a fixed order, so a fit is deterministic. Large
+ * matrix products go through BLAS (dgemm), small ones are plain loops. */
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,6 +13,42 @@
 #include "util.h"
 
 enum { BLOCK_ROWS = 2048 }; /* rows standardised at a time for the Gram matrix */
+/* Products of fewer multiply-adds run as plain loops: BLAS threads cost
+ * more than they save on them (and spin against other work on few cores). */
+static const double k_blas_min = 1 << 24;
+
+/* ---- matrix products ---- */
+
+/* c [m, n] = a [m, k] · b [n, k]ᵀ + beta · c. */
+static void gemm_nt(int64_t m, int64_t n, int64_t k, const double *a, const double *b, double beta, double *c) {
+  if (k == 0) {
+    for (int64_t i = 0; i < m * n; i++) c[i] *= beta;
+  } else if ((double)m * (double)n * (double)k >= k_blas_min) {
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0, a, (int)k, b, (int)k, beta, c, (int)n);
+  } else {
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++) {
+        double s = 0;
+        for (int64_t t = 0; t < k; t++) s += a[i * k + t] * b[j * k + t];
+        c[i * n + j] = beta * c[i * n + j] + s;
+      }
+  }
+}
+
+/* c [m, n] = a [k, m]ᵀ · b [k, n] + beta · c. */
+static void gemm_tn(int64_t m, int64_t n, int64_t k, const double *a, const double *b, double beta, double *c) {
+  if (m == 0 || n == 0) return;
+  if ((double)m * (double)n * (double)k >= k_blas_min) {
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, a, (int)m, b, (int)n, beta, c, (int)n);
+    return;
+  }
+  for (int64_t i = 0; i < m * n; i++) c[i] *= beta;
+  for (int64_t t = 0; t < k; t++)
+    for (int64_t i = 0; i < m; i++) {
+      double ai = a[t * m + i];
+      for (int64_t j = 0; j < n; j++) c[i * n + j] += ai * b[t * n + j];
+    }
+}
 
 void sb_probe_linear_free(sb_probe_linear *h) {
   if (!h) return;
@@ -131,8 +167,8 @@ static int normal_equations(const sb_probe_rows *r, const double *y, double y_me
     int64_t m = SB_MIN(nb, r->n - from);
     standardise(r, mean, inv_std, from, m, z);
     for (int64_t k = 0; k < m; k++) yc[k] = y[from + k] - y_mean;
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, z, (int)d, 1.0, gram, (int)d);
-    cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)d, 1.0, z, (int)d, yc, 1, 1.0, rhs, 1);
+    gemm_tn(d, d, m, z, z, 1.0, gram); /* the whole square: symmetric */
+    gemm_tn(d, 1, m, z, yc, 1.0, rhs);
   }
   for (int64_t i = 0; i < d * d; i++) gram[i] /= (double)r->n;
   for (int64_t j = 0; j < d; j++) rhs[j] /= (double)r->n;
@@ -140,13 +176,14 @@ static int normal_equations(const sb_probe_rows *r, const double *y, double y_me
   return SB_OK;
 }
 
-int sb_probe_ridge_fit(const sb_probe_rows *rows, const double *y, double lambda, sb_probe_linear *out) {
+int sb_probe_ridge_fit_path(const sb_probe_rows *rows, const double *y, const double *lambdas, int n_lambda,
+                            sb_probe_linear *out) {
+  memset(out, 0, (size_t)n_lambda * sizeof *out);
   if (rows->n <= 0) return sb_error_set(SB_ERR, "ridge: no rows to fit");
   int64_t d = rows->dim;
-  int rc = linear_alloc(out, d, 1);
   double *mean = sb_malloc((size_t)d * sizeof *mean), *inv_std = sb_malloc((size_t)d * sizeof *inv_std);
   double *gram = sb_malloc((size_t)(d * d) * sizeof *gram), *rhs = sb_malloc((size_t)d * sizeof *rhs);
-  if (rc == SB_OK && (!mean || !inv_std || !gram || !rhs)) rc = SB_ERR_NOMEM;
+  int rc = mean && inv_std && gram && rhs ? SB_OK : SB_ERR_NOMEM;
   double y_mean = 0;
   for (int64_t k = 0; k < rows->n; k++) y_mean += y[k];
   y_mean /= (double)rows->n;
@@ -154,15 +191,22 @@ int sb_probe_ridge_fit(const sb_probe_rows *rows, const double *y, double lambda
     scaler_fit(rows, mean, inv_std);
     rc = normal_equations(rows, y, y_mean, mean, inv_std, gram, rhs);
   }
-  if (rc == SB_OK) rc = sb_probe_ridge_solve(gram, rhs, d, lambda, out->w);
-  if (rc == SB_OK) {
-    out->b[0] = y_mean;
-    fold(out, mean, inv_std);
-  } else {
-    sb_probe_linear_free(out);
+  for (int i = 0; rc == SB_OK && i < n_lambda; i++) {
+    rc = linear_alloc(&out[i], d, 1);
+    if (rc == SB_OK) rc = sb_probe_ridge_solve(gram, rhs, d, lambdas[i], out[i].w);
+    if (rc == SB_OK) {
+      out[i].b[0] = y_mean;
+      fold(&out[i], mean, inv_std);
+    }
   }
+  if (rc != SB_OK)
+    for (int i = 0; i < n_lambda; i++) sb_probe_linear_free(&out[i]);
   free(mean), free(inv_std), free(gram), free(rhs);
   return rc;
+}
+
+int sb_probe_ridge_fit(const sb_probe_rows *rows, const double *y, double lambda, sb_probe_linear *out) {
+  return sb_probe_ridge_fit_path(rows, y, &lambda, 1, out);
 }
 
 /* ---- logistic regression ---- */
@@ -182,20 +226,32 @@ static void adam_step(adam *a, double *p, const double *g, double lr, int t) {
   }
 }
 
-/* logits [n, C] → (softmax − onehot(y)) / n, the cross-entropy's gradient
- * with respect to the logits, in place. */
-static void softmax_grad(double *logits, const int32_t *y, int64_t n, int c) {
-  for (int64_t k = 0; k < n; k++) {
-    double *l = logits + k * c, mx = l[0], s = 0;
-    for (int j = 1; j < c; j++) mx = fmax(mx, l[j]);
-    for (int j = 0; j < c; j++) s += (l[j] = exp(l[j] - mx));
-    for (int j = 0; j < c; j++) l[j] = (l[j] / s - (j == y[k])) / (double)n;
-  }
+/* One row's logits l [C] → (softmax − onehot(y)) / n, the gradient of the
+ * mean cross-entropy with respect to them, in place. */
+static void softmax_grad_row(double *l, int32_t y, int64_t n, int c) {
+  double mx = l[0], s = 0;
+  for (int j = 1; j < c; j++) mx = fmax(mx, l[j]);
+  for (int j = 0; j < c; j++) s += (l[j] = exp(l[j] - mx));
+  for (int j = 0; j < c; j++) l[j] = (l[j] / s - (j == y)) / (double)n;
 }
+
+/* Σ a[t]·b[t] with four partial sums (so that it vectorises), fixed order. */
+static double dot(const double *a, const double *b, int64_t n) {
+  double s[4] = {0, 0, 0, 0};
+  int64_t t = 0;
+  for (; t + 4 <= n; t += 4)
+    for (int q = 0; q < 4; q++) s[q] += a[t + q] * b[t + q];
+  for (; t < n; t++) s[0] += a[t] * b[t];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/* Heads with C·d below this take one pass over the rows per step (each row
+ * stays in cache for both products); larger ones use two matrix products. */
+static const double k_fused_max = 4096;
 
 typedef struct logreg_work {
   double *z;      /* [n, d] standardised rows */
-  double *logits; /* [n, C] */
+  double *logits; /* [n, C] (matrix path) or [C] (fused path) */
   double *grad;   /* [C·d + C]: weights then biases */
   double *param;  /* [C·d + C] */
   adam opt;
@@ -205,15 +261,33 @@ static void logreg_work_free(logreg_work *w) {
   free(w->z), free(w->logits), free(w->grad), free(w->param), free(w->opt.m), free(w->opt.v);
 }
 
-/* One full-batch gradient of mean CE + l2/2·‖W‖² into w->grad. */
-static void logreg_gradient(logreg_work *w, const int32_t *y, int64_t n, int64_t d, int c, double l2) {
+/* One full-batch gradient of mean CE + l2/2·‖W‖² into w->grad, a row at
+ * a time (small heads). */
+static void gradient_fused(logreg_work *w, const int32_t *y, int64_t n, int64_t d, int c, double l2) {
+  const double *W = w->param, *b = w->param + c * d;
+  double *gw = w->grad, *gb = w->grad + c * d, *l = w->logits;
+  for (int64_t i = 0; i < c * d; i++) gw[i] = l2 * W[i];
+  memset(gb, 0, (size_t)c * sizeof *gb);
+  for (int64_t k = 0; k < n; k++) {
+    const double *zk = w->z + k * d;
+    for (int j = 0; j < c; j++) l[j] = b[j] + dot(W + j * d, zk, d);
+    softmax_grad_row(l, y[k], n, c);
+    for (int j = 0; j < c; j++) {
+      double *g = gw + j * d;
+      for (int64_t t = 0; t < d; t++) g[t] += l[j] * zk[t];
+      gb[j] += l[j];
+    }
+  }
+}
+
+/* The same with two matrix products over all rows (large heads). */
+static void gradient_matrix(logreg_work *w, const int32_t *y, int64_t n, int64_t d, int c, double l2) {
   const double *W = w->param, *b = w->param + c * d;
   for (int64_t k = 0; k < n; k++) memcpy(w->logits + k * c, b, (size_t)c * sizeof *b);
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, c, (int)d, 1.0, w->z, (int)d, W, (int)d, 1.0, w->logits, c);
-  softmax_grad(w->logits, y, n, c);
+  gemm_nt(n, c, d, w->z, W, 1.0, w->logits);
+  for (int64_t k = 0; k < n; k++) softmax_grad_row(w->logits + k * c, y[k], n, c);
   memcpy(w->grad, W, (size_t)(c * d) * sizeof *W);
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c, (int)d, (int)n, 1.0, w->logits, c, w->z, (int)d, l2, w->grad,
-              (int)d);
+  gemm_tn(c, d, n, w->logits, w->z, l2, w->grad);
   double *gb = w->grad + c * d;
   memset(gb, 0, (size_t)c * sizeof *gb);
   for (int64_t k = 0; k < n; k++)
@@ -226,11 +300,12 @@ int sb_probe_logreg_fit(const sb_probe_rows *rows, const int32_t *y, int n_class
   if (n <= 0 || n_classes <= 0) return sb_error_set(SB_ERR, "logistic regression: no rows or no classes to fit");
   for (int64_t k = 0; k < n; k++)
     if (y[k] < 0 || y[k] >= n_classes) return sb_error_set(SB_ERR, "logistic regression: label %d out of 0..%d", y[k], n_classes - 1);
-  int steps = opts && opts->steps > 0 ? opts->steps : 300;
-  double lr = opts && opts->lr > 0 ? opts->lr : 0.05, l2 = opts ? opts->l2 : 0;
+  int steps = opts && opts->steps > 0 ? opts->steps : 500;
+  double lr = opts && opts->lr > 0 ? opts->lr : fmin(0.2, 1.0 / sqrt((double)SB_MAX(d, 1))), l2 = opts ? opts->l2 : 0;
   logreg_work w = {.opt.n = np};
+  bool fused = (double)n_classes * (double)d < k_fused_max;
   double *mean = sb_malloc((size_t)d * sizeof *mean), *inv_std = sb_malloc((size_t)d * sizeof *inv_std);
-  w.z = sb_malloc((size_t)(n * d) * sizeof *w.z), w.logits = sb_malloc((size_t)(n * n_classes) * sizeof *w.logits);
+  w.z = sb_malloc((size_t)(n * d) * sizeof *w.z), w.logits = sb_malloc((size_t)((fused ? 1 : n) * n_classes) * sizeof *w.logits);
   w.grad = sb_malloc((size_t)np * sizeof *w.grad), w.param = sb_calloc((size_t)np, sizeof *w.param);
   w.opt.m = sb_calloc((size_t)np, sizeof *w.opt.m), w.opt.v = sb_calloc((size_t)np, sizeof *w.opt.v);
   int rc = mean && inv_std && w.z && w.logits && w.grad && w.param && w.opt.m && w.opt.v ? SB_OK : SB_ERR_NOMEM;
@@ -238,7 +313,8 @@ int sb_probe_logreg_fit(const sb_probe_rows *rows, const int32_t *y, int n_class
     scaler_fit(rows, mean, inv_std);
     standardise(rows, mean, inv_std, 0, n, w.z);
     for (int t = 1; t <= steps; t++) {
-      logreg_gradient(&w, y, n, d, n_classes, l2);
+      if (fused) gradient_fused(&w, y, n, d, n_classes, l2);
+      else gradient_matrix(&w, y, n, d, n_classes, l2);
       adam_step(&w.opt, w.param, w.grad, lr * 0.5 * (1.0 + cos(M_PI * (t - 1) / steps)), t);
     }
     rc = linear_alloc(out, d, n_classes);

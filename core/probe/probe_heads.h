@@ -40,10 +40,13 @@ int sb_probe_ridge_solve(const double *a, const double *b, int64_t d, double rid
  * intercept unpenalised: minimises mean((ŷ − y)²) + lambda · ‖w_std‖².
  * out: a 1-output head. */
 int sb_probe_ridge_fit(const sb_probe_rows *rows, const double *y, double lambda, sb_probe_linear *out);
+/* The same for n_lambda values at once (one Gram matrix): out [n_lambda]. */
+int sb_probe_ridge_fit_path(const sb_probe_rows *rows, const double *y, const double *lambdas, int n_lambda,
+                            sb_probe_linear *out);
 
 typedef struct sb_probe_logreg_opts {
-  int steps;   /* full-batch Adam steps (0: 300) */
-  double lr;   /* peak learning rate, cosine-decayed to 0 (0: 0.05) */
+  int steps;   /* full-batch Adam steps (0: 500) */
+  double lr;   /* peak learning rate, cosine-decayed to 0 (0: min(0.2, 1/√dim)) */
   double l2;   /* weight of (1/2)·‖W_std‖² (biases unpenalised) */
 } sb_probe_logreg_opts;
 

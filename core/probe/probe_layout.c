@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "probe_data.h"
-#include "spatialboost/json.h"
+#include "scene.h"
 #include "util.h"
 
 /* ---- names ---- */
@@ -173,84 +173,49 @@ static char *qualified(const char *prefix, const char *name) {
 
 /* ---- scenes ---- */
 
-/* The view folders a scene lists ("views" of scene.json), or its view_*
- * subfolders when it lists none. */
-static int scene_views(const sb_json *root, const char *scene_dir, char ***views) {
-  const sb_json *arr = sb_json_get(root, "views");
-  size_t n = sb_json_array_size(arr);
-  if (!n) {
-    char **sub;
-    int k = list_dir(scene_dir, true, &sub), m = 0;
-    for (int i = 0; i < k; i++)
-      if (sb_str_starts_with(sub[i], "view_")) sub[m++] = sub[i];
-      else free(sub[i]);
-    *views = sub;
-    return k < 0 ? -1 : m;
-  }
-  char **v = sb_calloc(n, sizeof *v);
-  for (size_t i = 0; v && i < n; i++) {
-    const char *s = sb_json_string(sb_json_array_at(arr, i));
-    if (!s || !(v[i] = sb_strdup(s))) {
-      if (!s) sb_error_set(SB_ERR_FORMAT, "%s: 'views' entry %zu is not a string", sb_json_source(root), i);
-      free_names(v, (int)n);
-      return -1;
-    }
-  }
-  *views = v;
-  return v ? (int)n : -1;
-}
-
-/* scene.json's objects into a scene table entry (ids and shape classes). */
-static int scene_objects(sb_probe_dataset *ds, const sb_json *root, sb_probe_scene *sc) {
-  const sb_json *objs = sb_json_get(root, "objects");
-  size_t n = sb_json_array_size(objs);
-  sc->n_objects = (int)n;
+/* A scene's objects (sb_scene_load) into a scene table entry: instance ids
+ * and shape classes. */
+static int scene_objects(sb_probe_dataset *ds, const sb_scene *scene, sb_probe_scene *sc) {
+  size_t n = (size_t)scene->n_objects;
+  sc->n_objects = scene->n_objects;
   sc->object_ids = sb_calloc(n + 1, sizeof *sc->object_ids);
   sc->object_class = sb_calloc(n + 1, sizeof *sc->object_class);
   if (!sc->object_ids || !sc->object_class) return SB_ERR_NOMEM;
   for (size_t i = 0; i < n; i++) {
-    const sb_json *o = sb_json_array_at(objs, i);
-    int64_t id;
-    const char *shape;
-    if (sb_json_get_int(o, "id", -1, &id) || sb_json_get_string(o, "shape", NULL, &shape)) return SB_ERR_FORMAT;
-    if (id <= 0 || id > 65535 || !shape || !shape[0])
-      return sb_error_set(SB_ERR_FORMAT, "%s: object %zu needs an 'id' in 1..65535 and a 'shape'", sb_json_source(root), i);
-    for (size_t j = 0; j < i; j++)
-      if (sc->object_ids[j] == id) return sb_error_set(SB_ERR_FORMAT, "%s: object id %d twice", sb_json_source(root), (int)id);
-    sc->object_ids[i] = (int)id;
-    if ((sc->object_class[i] = class_index(ds, shape)) < 0) return SB_ERR_NOMEM;
+    const sb_scene_object *o = &scene->objects[i];
+    if (!o->shape[0]) return sb_error_set(SB_ERR_FORMAT, "%s/scene.json: object %d has no 'shape'", scene->dir, o->id);
+    sc->object_ids[i] = o->id;
+    if ((sc->object_class[i] = class_index(ds, o->shape)) < 0) return SB_ERR_NOMEM;
   }
   return SB_OK;
 }
 
-/* One scene folder: its objects and a sample per view (group = the scene). */
-static int list_scene(sb_probe_dataset *ds, const char *dir, const char *scene, const char *prefix, int split) {
-  char *sdir = sb_path_join(dir, scene), *json = sdir ? sb_path_join(sdir, "scene.json") : NULL;
-  sb_json_doc *doc = json ? sb_json_load(json) : NULL;
-  sb_probe_scene *t = doc ? sb_realloc(ds->scenes, (size_t)(ds->n_scenes + 1) * sizeof *t) : NULL;
-  int rc = t ? SB_OK : SB_ERR;
+/* One scene folder (read by sb_scene_load): its objects and a sample per
+ * view, all in one group. */
+static int list_scene(sb_probe_dataset *ds, const char *dir, const char *name, const char *prefix, int split) {
+  char *sdir = sb_path_join(dir, name), *gname = qualified(prefix, name);
+  sb_scene scene;
+  memset(&scene, 0, sizeof scene);
+  int rc = sdir && gname ? sb_scene_load(sdir, &scene) : SB_ERR_NOMEM;
+  sb_probe_scene *t = rc == SB_OK ? sb_realloc(ds->scenes, (size_t)(ds->n_scenes + 1) * sizeof *t) : NULL;
+  if (rc == SB_OK && !t) rc = SB_ERR_NOMEM;
   if (t) {
     ds->scenes = t;
     memset(&t[ds->n_scenes++], 0, sizeof *t);
-    rc = scene_objects(ds, sb_json_root(doc), &t[ds->n_scenes - 1]);
+    rc = scene_objects(ds, &scene, &t[ds->n_scenes - 1]);
   }
-  char **views = NULL, *gname = qualified(prefix, scene);
-  int nv = rc == SB_OK ? scene_views(sb_json_root(doc), sdir, &views) : 0;
-  if (rc == SB_OK && nv <= 0) rc = nv < 0 ? SB_ERR : sb_error_set(SB_ERR_FORMAT, "%s: the scene has no views", json);
+  if (rc == SB_OK && scene.n_views == 0) rc = sb_error_set(SB_ERR_FORMAT, "%s/scene.json: the scene has no views", sdir);
   int group = rc == SB_OK ? add_group(ds, gname) : -1;
   if (rc == SB_OK && group < 0) rc = SB_ERR_NOMEM;
-  for (int v = 0; rc == SB_OK && v < nv; v++) {
-    char *vdir = sb_path_join(sdir, views[v]);
-    if (vdir && !sb_path_is_dir(vdir)) rc = sb_error_set(SB_ERR_IO, "%s lists %s, but %s is not a folder", json, views[v], vdir);
-    char *name = sb_asprintf("%s/%s", gname, views[v]);
-    if (rc == SB_OK)
-      rc = add_sample(ds, name, sb_path_join(vdir, "image.png"), sb_strdup(vdir), sb_strdup(vdir), ds->n_scenes - 1, -1,
-                      group, split);
-    free(name), free(vdir);
+  for (int v = 0; rc == SB_OK && v < scene.n_views; v++) {
+    const char *vdir = scene.views[v].dir;
+    char *sname = sb_asprintf("%s/%s", gname, sb_path_basename(vdir));
+    rc = add_sample(ds, sname ? sname : "", sb_path_join(vdir, "image.png"), sb_strdup(vdir), sb_strdup(vdir),
+                    ds->n_scenes - 1, -1, group, split);
+    free(sname);
   }
-  free_names(views, nv > 0 ? nv : 0);
-  sb_json_free(doc);
-  free(gname), free(json), free(sdir);
+  sb_scene_free(&scene);
+  free(gname), free(sdir);
   return rc;
 }
 
@@ -303,7 +268,7 @@ static int list_classes(sb_probe_dataset *ds, const char *dir, const char *prefi
   char **cls;
   int nc = list_dir(dir, true, &cls), rc = nc < 0 ? SB_ERR : SB_OK, total = 0;
   for (int c = 0; rc == SB_OK && c < nc; c++) {
-    char *cdir = sb_path_join(dir, cls[c]), **imgs;
+    char *cdir = sb_path_join(dir, cls[c]), **imgs = NULL;
     int n = cdir ? list_dir(cdir, false, &imgs) : -1, k = n > 0 ? class_index(ds, cls[c]) : 0;
     if (n < 0 || k < 0) rc = SB_ERR;
     for (int i = 0; rc == SB_OK && i < n; i++) {
@@ -324,8 +289,8 @@ static int list_classes(sb_probe_dataset *ds, const char *dir, const char *prefi
 
 static int list_layout(sb_probe_dataset *ds, const char *dir, const char *prefix, int split) {
   switch (ds->layout) {
-  case SB_PROBE_LAYOUT_SCENES: {
-    int before = ds->n_samples, rc = list_scenes(ds, dir, prefix, split);
+  case SB_PROBE_LAYOUT_SCENES: { /* "background" is class 0 (instance id 0) even in scenes without one */
+    int before = ds->n_samples, rc = class_index(ds, "background") < 0 ? SB_ERR_NOMEM : list_scenes(ds, dir, prefix, split);
     if (rc == SB_OK && ds->n_samples == before)
       rc = sb_error_set(SB_ERR_NOT_FOUND, "%s: no scene folders (subfolders with scene.json)", dir);
     return rc;
@@ -438,7 +403,6 @@ int sb_probe_dataset_open(const char *root, sb_probe_layout layout, double depth
                         "%s: cannot tell the layout: expected scene folders (*/scene.json), rgb/ + depth/, "
                         "images/ + annotations/ or class folders of images (or say --layout)",
                         root);
-  if (out->layout == SB_PROBE_LAYOUT_SCENES && class_index(out, "background") < 0) return SB_ERR_NOMEM;
   int rc = list_root(out, root);
   if (rc == SB_OK) rc = sort_classes(out);
   return rc;

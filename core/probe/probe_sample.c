@@ -1,15 +1,14 @@
 /* probe_sample.c — one probe image's pixels and annotations (depth in
  * metres, class ids, the image's class) for every layout, and the per-patch
- * targets made from them (PROBES.md, "Targets"). Scene views are read here
- * directly from the files SCENES.md defines (image.png, depth.safetensors
- * or depth.png, instances.png) and scene.json's objects (probe_layout.c). */
+ * targets made from them (PROBES.md, "Targets"). Scene views come from
+ * sb_view_data_load (scene.h); their classes from scene.json's objects
+ * (probe_layout.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "probe_data.h"
-#include "spatialboost/safetensors.h"
-#include "spatialboost/tensor.h"
+#include "scene.h"
 #include "util.h"
 
 /* An annotation must have its image's size. */
@@ -27,24 +26,6 @@ static int load_depth_png(const char *path, double scale, const char *image, sb_
   if (rc == SB_OK && !(p->depth = sb_malloc(n * sizeof *p->depth))) rc = SB_ERR_NOMEM;
   for (size_t i = 0; rc == SB_OK && i < n; i++) p->depth[i] = (float)(d.data[i] * scale);
   sb_image16_free(&d);
-  return rc;
-}
-
-/* depth.safetensors: tensor "depth" [H, W] float metres into p->depth. */
-static int load_depth_st(const char *path, const char *image, sb_probe_pixels *p) {
-  sb_safetensors *f = sb_safetensors_open(path);
-  if (!f) return SB_ERR_IO;
-  sb_scope_begin();
-  sb_tensor *t = sb_safetensors_load(f, "depth", SB_DTYPE_F32);
-  int rc = t ? SB_OK : sb_error_prefix("%s", path);
-  if (rc == SB_OK && sb_tensor_ndim(t) != 2)
-    rc = sb_error_set(SB_ERR_SHAPE, "%s: 'depth' should be [H, W], it has %d dims", path, sb_tensor_ndim(t));
-  if (rc == SB_OK) rc = check_size(path, (int)sb_tensor_dim(t, 1), (int)sb_tensor_dim(t, 0), p, image);
-  size_t n = (size_t)p->width * (size_t)p->height;
-  if (rc == SB_OK && !(p->depth = sb_malloc(n * sizeof *p->depth))) rc = SB_ERR_NOMEM;
-  if (rc == SB_OK) rc = sb_tensor_to_host_f32(t, p->depth, n);
-  sb_scope_end();
-  sb_safetensors_close(f);
   return rc;
 }
 
@@ -67,56 +48,47 @@ static int object_of(const sb_probe_scene *sc, int id) {
   return -1;
 }
 
-/* instances.png of a scene view: per-pixel shape classes (0 = background)
- * when want_labels, and the view's class: the shape of the object with the
- * most pixels (ties: the earlier object of scene.json; none in view: -1). */
-static int load_instances(const char *path, const sb_probe_scene *sc, bool want_labels, const char *image,
-                          sb_probe_pixels *p) {
-  sb_image16 ids;
-  int rc = sb_image16_load(path, &ids);
-  if (rc == SB_OK) rc = check_size(path, ids.width, ids.height, p, image);
+/* A scene view's instance ids [W·H] into per-pixel shape classes (0 =
+ * background) when p->labels is allocated, and the view's class: the shape
+ * of the object with the most pixels (ties: the earlier object of
+ * scene.json; none in view: -1). */
+static int scene_classes(const uint16_t *ids, const sb_probe_scene *sc, const char *view, sb_probe_pixels *p) {
   size_t n = (size_t)p->width * (size_t)p->height;
-  int64_t *count = rc == SB_OK ? sb_calloc((size_t)sc->n_objects + 1, sizeof *count) : NULL;
-  if (rc == SB_OK && (!count || (want_labels && !(p->labels = sb_malloc(n * sizeof *p->labels))))) rc = SB_ERR_NOMEM;
-  int last_id = 0, last_obj = -1; /* ids come in runs: remember the last lookup */
-  for (size_t i = 0; rc == SB_OK && i < n; i++) {
-    int id = ids.data[i], o = id == last_id ? last_obj : (id ? object_of(sc, id) : -1);
+  int64_t *count = sb_calloc((size_t)sc->n_objects + 1, sizeof *count);
+  if (!count) return SB_ERR_NOMEM;
+  int rc = SB_OK, last_id = 0, last_obj = -1; /* ids come in runs: remember the last lookup */
+  for (size_t i = 0; i < n; i++) {
+    int id = ids[i], o = id == last_id ? last_obj : (id ? object_of(sc, id) : -1);
     if (id && o < 0) {
-      rc = sb_error_set(SB_ERR_FORMAT, "%s: instance id %d at pixel (%zu, %zu) is not an object of scene.json", path, id,
+      rc = sb_error_set(SB_ERR_FORMAT, "%s: instance id %d at pixel (%zu, %zu) is not an object of scene.json", view, id,
                         i % (size_t)p->width, i / (size_t)p->width);
       break;
     }
     last_id = id, last_obj = o;
     if (o >= 0) count[o]++;
-    if (want_labels) p->labels[i] = o >= 0 ? sc->object_class[o] : 0;
+    if (p->labels) p->labels[i] = o >= 0 ? sc->object_class[o] : 0;
   }
   int best = -1;
   for (int o = 0; rc == SB_OK && o < sc->n_objects; o++)
     if (count[o] > 0 && (best < 0 || count[o] > count[best])) best = o;
   p->cls = best >= 0 ? sc->object_class[best] : -1;
   free(count);
-  sb_image16_free(&ids);
   return rc;
 }
 
-/* A scene view's annotations (the folder is s->depth == s->labels). */
+/* A scene view (sb_view_data_load: image.png, depth in metres, instance
+ * ids) as pixels and the annotations `tasks` needs. */
 static int load_scene_view(const sb_probe_dataset *ds, const sb_probe_sample *s, unsigned tasks, sb_probe_pixels *p) {
-  int rc = SB_OK;
-  if (tasks & SB_PROBE_DEPTH) {
-    char *st = sb_path_join(s->depth, "depth.safetensors"), *png = sb_path_join(s->depth, "depth.png");
-    if (!st || !png) rc = SB_ERR_NOMEM;
-    else if (sb_path_exists(st)) rc = load_depth_st(st, s->image, p);
-    else if (sb_path_exists(png)) rc = load_depth_png(png, 0.001, s->image, p); /* SCENES.md: millimetres */
-    else rc = sb_error_set(SB_ERR_IO, "%s: no depth.safetensors or depth.png", s->depth);
-    free(st), free(png);
-  }
-  if (rc == SB_OK && (tasks & (SB_PROBE_SEG | SB_PROBE_CLS))) {
-    char *inst = sb_path_join(s->labels, "instances.png");
-    if (!inst) rc = SB_ERR_NOMEM;
-    else if (!sb_path_exists(inst)) rc = sb_error_set(SB_ERR_IO, "%s: no such file (the probes read instance ids from it)", inst);
-    else rc = load_instances(inst, &ds->scenes[s->scene], (tasks & SB_PROBE_SEG) != 0, s->image, p);
-    free(inst);
-  }
+  sb_view_data v;
+  int rc = sb_view_data_load(s->depth, &v);
+  if (rc) return rc;
+  p->image = v.image, p->width = v.width, p->height = v.height;
+  memset(&v.image, 0, sizeof v.image);
+  if (tasks & SB_PROBE_DEPTH) p->depth = v.depth, v.depth = NULL;
+  size_t n = (size_t)p->width * (size_t)p->height;
+  if ((tasks & SB_PROBE_SEG) && !(p->labels = sb_malloc((n + 1) * sizeof *p->labels))) rc = SB_ERR_NOMEM;
+  if (rc == SB_OK && (tasks & (SB_PROBE_SEG | SB_PROBE_CLS))) rc = scene_classes(v.ids, &ds->scenes[s->scene], s->depth, p);
+  sb_view_data_free(&v);
   return rc;
 }
 
@@ -125,10 +97,14 @@ int sb_probe_pixels_load(const sb_probe_dataset *ds, int i, unsigned tasks, sb_p
   const sb_probe_sample *s = &ds->samples[i];
   out->cls = s->cls;
   tasks &= sb_probe_layout_tasks(ds->layout);
+  if (ds->layout == SB_PROBE_LAYOUT_SCENES) {
+    int rc = load_scene_view(ds, s, tasks, out);
+    if (rc != SB_OK) sb_probe_pixels_free(out);
+    return rc;
+  }
   int rc = sb_image_load(s->image, &out->image);
   if (rc == SB_OK) out->width = out->image.width, out->height = out->image.height;
-  if (rc == SB_OK && ds->layout == SB_PROBE_LAYOUT_SCENES) rc = load_scene_view(ds, s, tasks, out);
-  else if (rc == SB_OK && ds->layout == SB_PROBE_LAYOUT_NYU && (tasks & SB_PROBE_DEPTH))
+  if (rc == SB_OK && ds->layout == SB_PROBE_LAYOUT_NYU && (tasks & SB_PROBE_DEPTH))
     rc = load_depth_png(s->depth, ds->depth_scale, s->image, out);
   else if (rc == SB_OK && ds->layout == SB_PROBE_LAYOUT_ADE && (tasks & SB_PROBE_SEG))
     rc = load_label_png(s->labels, s->image, out);
