@@ -7,7 +7,7 @@
 
 static const sb_command *const k_commands[] = {
     &sb_cmd_train,    &sb_cmd_export,     &sb_cmd_chat,    &sb_cmd_encode, &sb_cmd_probe,
-    &sb_cmd_tokenize,   &sb_cmd_init_model, &sb_cmd_plugins};
+    &sb_cmd_datagen,  &sb_cmd_tokenize,   &sb_cmd_init_model, &sb_cmd_plugins};
 
 bool sb_cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
 

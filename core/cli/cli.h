@@ -21,6 +21,7 @@ extern const sb_command sb_cmd_tokenize;
 extern const sb_command sb_cmd_init_model;
 extern const sb_command sb_cmd_export;
 extern const sb_command sb_cmd_chat;
+extern const sb_command sb_cmd_datagen;
 extern const sb_command sb_cmd_probe;
 
 SB_API int sb_cli_main(int argc, char **argv);

@@ -88,6 +88,18 @@ static double *valid_depths(const float *depth, size_t n_px, const uint32_t *pix
   return z;
 }
 
+/* Widens [lo, hi] over the sorted depths z outward for as long as the
+ * tails stay contiguous: no step between neighbouring depths larger than
+ * SB_BAND_GAP_M plus SB_BAND_GAP_REL of the depth. */
+static void contiguous_tails(const double *z, size_t n, double *lo, double *hi) {
+  size_t i = 0, j = n - 1;
+  while (i + 1 < n && z[i + 1] <= *lo) i++;
+  while (j > 0 && z[j - 1] >= *hi) j--;
+  while (i > 0 && z[i] - z[i - 1] <= SB_BAND_GAP_M + SB_BAND_GAP_REL * z[i]) i--;
+  while (j + 1 < n && z[j + 1] - z[j] <= SB_BAND_GAP_M + SB_BAND_GAP_REL * z[j]) j++;
+  *lo = fmin(*lo, z[i]), *hi = fmax(*hi, z[j]);
+}
+
 int sb_object_cloud(const float *depth, int w, int h, const sb_intrinsics *k, const uint32_t *pixels,
                     size_t n_pixels, double pct_lo, double pct_hi, sb_cloud *out, size_t *n_valid) {
   memset(out, 0, sizeof *out);
@@ -99,6 +111,7 @@ int sb_object_cloud(const float *depth, int w, int h, const sb_intrinsics *k, co
   if (nv && (pct_lo > 0 || pct_hi < 100)) {
     lo = sb_percentile(z, nv, pct_lo);
     hi = sb_percentile(z, nv, pct_hi); /* z is sorted now */
+    contiguous_tails(z, nv, &lo, &hi);
   }
   free(z);
   if (nv && cloud_reserve(out, nv)) return SB_ERR_NOMEM;

@@ -48,10 +48,16 @@ int sb_cloud_subsample(const sb_cloud *in, size_t max_n, sb_cloud *out);
 double sb_percentile(double *v, size_t n, double pct);
 
 /* An object's cloud from its pixels (indices into the row-major w×h depth
- * map): pixels with a valid depth are back-projected, then those whose depth
- * lies outside the [pct_lo, pct_hi] percentile band of the object's valid
- * depths are dropped. *n_valid (may be NULL) gets the count before the band.
- * pct_lo = 0 and pct_hi = 100 keep every valid point. */
+ * map): pixels with a valid depth are back-projected, then those outside
+ * the object's depth band are dropped. The band starts as the [pct_lo,
+ * pct_hi] percentiles of its valid depths and extends over each tail for as
+ * long as the sorted depths stay contiguous (no step larger than 3 cm + 1 %
+ * of the depth): a surface's thin front or back (a corner, an apex) stays,
+ * so distances are not biased, while flying pixels and background bleeding
+ * into the mask, which lie apart, go. *n_valid (may be NULL) gets the count
+ * before the band. pct_lo = 0 and pct_hi = 100 keep every valid point. */
+#define SB_BAND_GAP_M 0.03
+#define SB_BAND_GAP_REL 0.01
 int sb_object_cloud(const float *depth, int w, int h, const sb_intrinsics *k, const uint32_t *pixels,
                     size_t n_pixels, double pct_lo, double pct_hi, sb_cloud *out, size_t *n_valid);
 

@@ -12,6 +12,7 @@
  * between the objects' clouds, in centimetres below 1 m, else metres. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qa_internal.h"
@@ -25,9 +26,9 @@ static const char *const k_yesno_q[N_REL][2][4] = {
       "From the camera's viewpoint, is {A} left of {B}?", "Does {A} appear to the left of {B}?"},
      {"Is {A} to the right of {B}?", "Is {A} on the right side of {B}?",
       "From the camera's viewpoint, is {A} right of {B}?", "Does {A} appear to the right of {B}?"}},
-    {{"Is {A} above {B}?", "Is {A} positioned higher than {B}?", "Does {A} appear above {B}?",
+    {{"Is {A} above {B}?", "From the camera's view, is {A} above {B}?", "Does {A} appear above {B}?",
       "Is {A} higher up in the image than {B}?"},
-     {"Is {A} below {B}?", "Is {A} positioned lower than {B}?", "Does {A} appear below {B}?",
+     {"Is {A} below {B}?", "From the camera's view, is {A} below {B}?", "Does {A} appear below {B}?",
       "Is {A} lower down in the image than {B}?"}},
     {{"Is {A} in front of {B}?", "Is {A} closer to the camera than {B}?", "Is {A} nearer to the viewer than {B}?",
       "Does {A} stand in front of {B}?"},
@@ -188,23 +189,16 @@ static int ask_relation(qa_scene *s, int i, int j, rel r) {
 
 static void drop_pair(pair *p, int *n, int k) { p[k] = p[--*n]; }
 
-/* Whether (i, j) was already asked about along r. */
-static bool used(const int (*asked)[3], int n, int i, int j, rel r) {
-  for (int k = 0; k < n; k++)
-    if (asked[k][0] == i && asked[k][1] == j && asked[k][2] == (int)r) return true;
-  return false;
-}
-
+/* Up to n questions, each on a relation drawn uniformly among those with a
+ * separated pair left, then one of its pairs; no (pair, relation) twice. */
 int qa_object_questions(qa_scene *s, int n) {
-  int np = s->n_objs * (s->n_objs - 1) / 2, counts[N_REL], asked_n = 0;
+  int np = s->n_objs * (s->n_objs - 1) / 2, counts[N_REL] = {0}, asked = 0, rc = SB_OK;
   pair *pairs[N_REL] = {0};
-  int (*asked)[3] = sb_malloc((size_t)(n > 0 ? n : 1) * sizeof *asked);
-  int rc = asked ? SB_OK : SB_ERR_NOMEM;
   for (int r = 0; r < N_REL && rc == SB_OK; r++) {
     if (!(pairs[r] = sb_malloc((size_t)(np ? np : 1) * sizeof *pairs[r]))) rc = SB_ERR_NOMEM;
     else counts[r] = list_pairs(s, r, pairs[r]);
   }
-  while (rc == SB_OK && asked_n < n) {
+  while (rc == SB_OK && asked < n) {
     int avail[N_REL], n_avail = 0;
     for (int r = 0; r < N_REL; r++)
       if (counts[r]) avail[n_avail++] = r;
@@ -213,18 +207,16 @@ int qa_object_questions(qa_scene *s, int n) {
     int k = qa_rand(s, counts[r]);
     pair p = pairs[r][k];
     drop_pair(pairs[r], &counts[r], k);
-    if (used((const int(*)[3])asked, asked_n, p.a, p.b, r)) continue;
-    rc = ask_relation(s, p.a, p.b, r);
-    asked[asked_n][0] = p.a, asked[asked_n][1] = p.b, asked[asked_n][2] = (int)r, asked_n++;
+    if (!(rc = ask_relation(s, p.a, p.b, r))) asked++;
   }
   for (int r = 0; r < N_REL; r++) free(pairs[r]);
-  free(asked);
-  return rc ? rc : asked_n;
+  return rc ? rc : asked;
 }
 
 static int ask_distance(qa_scene *s, const qa_object *a, const qa_object *b) {
   double d = sb_cloud_distance(&a->cloud, &b->cloud, s->o->max_query, s->o->max_target);
   if (!isfinite(d)) return sb_error("distance between objects %d and %d: no points", a->id, b->id);
+  d = round(d * 1e4) / 1e4; /* as meta records it, so the spoken value follows from meta */
   char spoken[64];
   qa_distance_text(d, spoken, sizeof spoken);
   char *q = qa_fill(QA_PICK(s, k_dist_q), a->desc, b->desc, NULL, NULL);

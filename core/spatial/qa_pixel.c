@@ -7,6 +7,7 @@
  * view's camera z in metres, two decimals. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qa_internal.h"

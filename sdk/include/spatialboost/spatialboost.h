@@ -21,6 +21,7 @@
 #include "projector.h"
 #include "registry.h"
 #include "safetensors.h"
+#include "spatial.h"
 #include "tensor.h"
 #include "tokenizer.h"
 #include <spatialboost/version.h>
