@@ -143,6 +143,29 @@ static int64_t labelled_rows(const layout *l, int64_t B, int64_t *rows, int64_t 
   return n;
 }
 
+/* Floats of logits computed at once. Above it the output layer and the loss
+ * run on chunks of labelled rows under gradient checkpointing, so neither
+ * the [n, V] logits nor their gradient ever exist whole (stage 3's long
+ * conversations: 3,700 rows of Qwen2's 151,936 words would be 2.2 GB each).
+ * The price is the output layer's forward once more in the backward pass. */
+static int64_t g_logit_budget = (int64_t)1 << 27;
+#define LOGIT_BUDGET g_logit_budget
+
+void sb_mm_set_logit_budget(int64_t floats) { g_logit_budget = floats > 0 ? floats : (int64_t)1 << 27; }
+
+/* checkpointed: rows [c, D] and their targets [c] -> the summed loss (0-d) */
+static int head_loss(void *ctx, sb_tensor *const *in, int n_in, sb_tensor **out, int n_out) {
+  (void)n_in, (void)n_out;
+  const sb_model *m = ctx;
+  const sb_llm_vtable *lv = m->llm.vtable;
+  const sb_loss_vtable *xv = m->loss.vtable;
+  sb_tensor *logits = lv->logits(m->llm.self, in[0]);
+  if (!logits) return SB_ERR;
+  sb_loss_input li = {.struct_size = sizeof li, .logits = logits, .targets = in[1], .num_items = 1};
+  out[0] = xv->compute(m->loss.self, &li);
+  return out[0] ? SB_OK : SB_ERR;
+}
+
 static int run_llm(const sb_model *m, const host_batch *h, const layout *l, unsigned flags, int64_t num_items,
                    sb_mm_output *out) {
   const sb_llm_vtable *lv = m->llm.vtable;
@@ -166,11 +189,25 @@ static int run_llm(const sb_model *m, const host_batch *h, const layout *l, unsi
   sb_tensor *ri = sb_tensor_from_host(SB_DTYPE_I64, 1, &n, rows), *ti = sb_tensor_from_host(SB_DTYPE_I64, 1, &n, tg);
   free(rows), free(tg);
   /* logits only where a label counts: [n, V], never [B·L, V] */
-  sb_tensor *logits = lv->logits(m->llm.self, sb_op_index_select(flat, 0, ri));
-  if (!logits) return sb_error_prefix("llm logits");
-  sb_loss_input li = {.struct_size = sizeof li, .logits = logits, .targets = ti, .num_items = num_items};
-  const sb_loss_vtable *xv = m->loss.vtable;
-  out->loss = xv->compute(m->loss.self, &li);
+  sb_tensor *sel = sb_op_index_select(flat, 0, ri);
+  const int64_t chunk = n * info.vocab_size > LOGIT_BUDGET ? SB_MAX(1, LOGIT_BUDGET / info.vocab_size) : n;
+  if (chunk >= n) {
+    sb_tensor *logits = lv->logits(m->llm.self, sel);
+    if (!logits) return sb_error_prefix("llm logits");
+    sb_loss_input li = {.struct_size = sizeof li, .logits = logits, .targets = ti, .num_items = num_items};
+    const sb_loss_vtable *xv = m->loss.vtable;
+    out->loss = xv->compute(m->loss.self, &li);
+    return out->loss ? SB_OK : sb_error_prefix("loss");
+  }
+  /* long batches: the sum of the chunks' summed losses, then the mean */
+  sb_tensor *total = NULL;
+  for (int64_t a = 0; a < n; a += chunk) {
+    int64_t e = SB_MIN(n, a + chunk);
+    sb_tensor *rows_in[2] = {sb_op_slice(sel, 0, a, e), sb_op_slice(ti, 0, a, e)}, *part = NULL;
+    if (sb_checkpoint(head_loss, (void *)m, rows_in, 2, &part, 1)) return sb_error_prefix("llm logits and loss, rows %lld-%lld", (long long)a, (long long)e);
+    total = total ? sb_op_add(total, part) : part;
+  }
+  out->loss = sb_op_scale(total, 1.0f / (float)(num_items > 0 ? num_items : SB_MAX(n, 1)));
   return out->loss ? SB_OK : sb_error_prefix("loss");
 }
 

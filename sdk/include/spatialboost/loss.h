@@ -19,7 +19,10 @@ typedef struct sb_loss_vtable {
   size_t struct_size;
   void *(*create)(const sb_plugin_ctx *ctx);
   void (*destroy)(void *self);
-  /* A 0-d tensor, with ops only. */
+  /* A 0-d tensor, with ops only: the sum over rows of a per-row loss,
+   * divided by num_items (or by N when num_items is 0). The core may call it
+   * on consecutive chunks of rows with num_items 1 and scale the sum itself
+   * (batches whose [N, V] logits would be too large to hold at once). */
   sb_tensor *(*compute)(void *self, const sb_loss_input *in);
 } sb_loss_vtable;
 
