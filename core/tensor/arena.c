@@ -35,6 +35,13 @@ static int arena_class(size_t n, size_t *bytes) {
   return -1; /* unreachable */
 }
 
+/* The size of class c (the inverse of arena_class). */
+static size_t class_bytes(int c) {
+  if (c < 64) return (size_t)(c + 1) * 64;
+  int e = 12 + (c - 64) / 4, k = (c - 64) % 4;
+  return ((size_t)1 << e) + (((size_t)1 << e) / 4) * (size_t)k;
+}
+
 size_t sb_arena_class_bytes(size_t n) {
   size_t b;
   arena_class(n, &b);
@@ -48,8 +55,13 @@ void *sb_arena_alloc(sb_backend *be, size_t n, size_t *block_bytes) {
   void *p = NULL;
   pthread_mutex_lock(&a->lock);
   a->arena_allocs++;
-  if (c >= 0 && c < SB_ARENA_CLASSES && a->free_blocks[c].len) {
-    p = a->free_blocks[c].items[--a->free_blocks[c].len];
+  /* its own class, else (large blocks) a cached one up to four classes
+   * (at most 2x) bigger: batches of varying length reuse each other's */
+  int last = c < 64 ? c : SB_MIN(c + 4, SB_ARENA_CLASSES - 1);
+  for (int k = c; c >= 0 && k <= last && !p; k++) {
+    if (!a->free_blocks[k].len) continue;
+    p = a->free_blocks[k].items[--a->free_blocks[k].len];
+    bytes = class_bytes(k);
     a->cached -= bytes;
   }
   pthread_mutex_unlock(&a->lock);
@@ -81,7 +93,10 @@ void sb_arena_free(sb_backend *be, void *ptr, size_t block_bytes) {
   int c = arena_class(block_bytes, &bytes);
   pthread_mutex_lock(&a->lock);
   a->in_use -= block_bytes;
-  bool cached = c >= 0 && c < SB_ARENA_CLASSES && sb_ptrvec_push(&a->free_blocks[c], ptr) == SB_OK;
+  /* the cache never holds more than the most ever in use at once, so a
+   * process's memory stays within twice its peak however shapes vary */
+  bool cached = c >= 0 && c < SB_ARENA_CLASSES && a->cached + block_bytes <= SB_MAX(a->peak, SB_ARENA_MIN_CACHE) &&
+                sb_ptrvec_push(&a->free_blocks[c], ptr) == SB_OK;
   if (cached) a->cached += block_bytes;
   pthread_mutex_unlock(&a->lock);
   if (!cached) be->vt->free(be->self, ptr, block_bytes);
@@ -93,14 +108,7 @@ void sb_arena_trim(sb_backend *be) {
   for (int c = 0; c < SB_ARENA_CLASSES; c++) {
     sb_ptrvec *v = &a->free_blocks[c];
     for (size_t i = 0; i < v->len; i++) {
-      size_t bytes = 0;
-      if (c < 64)
-        bytes = (size_t)(c + 1) * 64;
-      else {
-        int e = 12 + (c - 64) / 4, k = (c - 64) % 4;
-        bytes = ((size_t)1 << e) + (((size_t)1 << e) / 4) * (size_t)k;
-      }
-      be->vt->free(be->self, v->items[i], bytes);
+      be->vt->free(be->self, v->items[i], class_bytes(c));
     }
     v->len = 0;
   }

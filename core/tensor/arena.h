@@ -1,9 +1,10 @@
 /* arena.h — a backend's reusable arena: memory for tensors is carved into
  * size classes (64-byte steps up to 4 KiB, then four classes per power of
  * two), and released blocks wait on per-class free lists for the next tensor
- * of that class. After the first training step the same shapes find their
- * blocks again, so later steps make no system allocations and touch no fresh
- * pages. */
+ * of that class (or, for large ones, of a class up to 2x bigger). After the
+ * first training step the same shapes find their blocks again, so later
+ * steps make no system allocations and touch no fresh pages. The cache is
+ * capped at the peak in use, so varying shapes cannot pile up blocks. */
 #ifndef SB_CORE_ARENA_H
 #define SB_CORE_ARENA_H
 
@@ -14,6 +15,8 @@
 struct sb_backend;
 
 #define SB_ARENA_CLASSES 320
+/* The cache may always hold this much, even before the peak reaches it. */
+#define SB_ARENA_MIN_CACHE ((size_t)64 << 20)
 
 typedef struct sb_arena {
   pthread_mutex_t lock;

@@ -113,6 +113,34 @@ static void test_arena_reuse(void) {
   CHECK(s.cached == 0, "trim returns cached blocks");
 }
 
+/* Batches of varying length: a large tensor reuses a cached block of a
+ * bigger class (no new system block), and the cache never holds more than
+ * the peak in use however many sizes pass through. */
+static void test_arena_varying(void) {
+  sb_backend *be = sb_backend_cpu();
+  sb_backend_trim(be);
+  const int64_t big = (int64_t)24 << 20; /* floats: 96 MiB, above the always-kept cache */
+  sb_scope_begin();
+  sb_tensor_new(SB_DTYPE_F32, 1, (int64_t[]){big});
+  sb_scope_end();
+  sb_memory_stats s0, s1;
+  sb_backend_memory_stats(be, &s0);
+  sb_scope_begin();
+  sb_tensor_new(SB_DTYPE_F32, 1, (int64_t[]){big - big / 8}); /* one class down */
+  sb_scope_end();
+  sb_backend_memory_stats(be, &s1);
+  CHECK(s1.backend_allocs == s0.backend_allocs, "a smaller large tensor took a new block instead of the cached one");
+  for (int i = 0; i < 12; i++) {
+    sb_scope_begin();
+    sb_tensor_new(SB_DTYPE_F32, 1, (int64_t[]){big / 4 + (big / 16) * i});
+    sb_tensor_new(SB_DTYPE_F32, 1, (int64_t[]){big / 3 + (big / 20) * i});
+    sb_scope_end();
+    sb_backend_memory_stats(be, &s1);
+    CHECK(s1.cached <= s1.peak, "step %d: %zu bytes cached, more than the peak %zu", i, s1.cached, s1.peak);
+  }
+  sb_backend_trim(be);
+}
+
 static void test_errors(void) {
   sb_scope_begin();
   CHECK(sb_tensor_new(SB_DTYPE_F32, 9, (int64_t[]){1, 1, 1, 1, 1, 1, 1, 1, 1}) == NULL, "9 dims");
@@ -136,6 +164,7 @@ int main(void) {
   test_conversions();
   test_views_and_scopes();
   test_arena_reuse();
+  test_arena_varying();
   test_errors();
   return check_summary("tensor");
 }
