@@ -1,6 +1,7 @@
 /* op_loss.c — cross-entropy with an ignore index (row-wise log-sum-exp; no
  * [N, V] softmax is kept, the backward recomputes it), and mean squared
  * error. */
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "op_common.h"
@@ -15,10 +16,14 @@ static int xent_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
   const xent_ctx *c = SB_NODE_CTX(n, xent_ctx);
   float gy;
   if (sb_tensor_item(g[0], &gy)) return SB_ERR;
-  sb_tensor *grow = sb_k_affine(n->saved[3], gy, 0.0f);
-  sb_tensor *gz = grow ? sb_op_new(n->backend, 2, n->in_shape[0]) : NULL;
+  sb_tensor *grow = sb_k_affine(n->saved[3], gy, 0.0f), *z = n->saved[0];
+  /* When this node holds the only reference to the logits (the usual case:
+   * nothing else reads them), their gradient overwrites them in place: the
+   * [N, V] logits and their gradient never exist side by side. */
+  bool in_place = atomic_load(&z->refcount) == 1 && atomic_load(&z->storage->refcount) == 1;
+  sb_tensor *gz = !grow ? NULL : in_place ? sb_scope_adopt(sb_tensor_retain(z)) : sb_op_new(n->backend, 2, n->in_shape[0]);
   if (!gz) return SB_ERR;
-  sb_kbuf b[5] = {sb_kbuf_of(gz, SB_ACCESS_OUT), sb_kbuf_of(n->saved[0], SB_ACCESS_IN),
+  sb_kbuf b[5] = {sb_kbuf_of(gz, in_place ? SB_ACCESS_INOUT : SB_ACCESS_OUT), sb_kbuf_of(z, SB_ACCESS_IN),
                   sb_kbuf_of(n->saved[1], SB_ACCESS_IN), sb_kbuf_of(n->saved[2], SB_ACCESS_IN),
                   sb_kbuf_of(grow, SB_ACCESS_IN)};
   if (sb_run(n->backend, SB_K_CROSS_ENTROPY_BACKWARD, &c->p, 5, b)) return SB_ERR;

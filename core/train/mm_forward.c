@@ -191,12 +191,14 @@ static int run_llm(const sb_model *m, const host_batch *h, const layout *l, unsi
   /* logits only where a label counts: [n, V], never [B·L, V] */
   sb_tensor *sel = sb_op_index_select(flat, 0, ri);
   const int64_t chunk = n * info.vocab_size > LOGIT_BUDGET ? SB_MAX(1, LOGIT_BUDGET / info.vocab_size) : n;
-  if (chunk >= n) {
+  if (chunk >= n) { /* in a scope of its own: afterwards only the loss's graph holds the logits */
+    sb_scope_begin();
     sb_tensor *logits = lv->logits(m->llm.self, sel);
-    if (!logits) return sb_error_prefix("llm logits");
     sb_loss_input li = {.struct_size = sizeof li, .logits = logits, .targets = ti, .num_items = num_items};
     const sb_loss_vtable *xv = m->loss.vtable;
-    out->loss = xv->compute(m->loss.self, &li);
+    out->loss = logits ? sb_scope_keep(xv->compute(m->loss.self, &li)) : NULL;
+    sb_scope_end();
+    if (!logits) return sb_error_prefix("llm logits");
     return out->loss ? SB_OK : sb_error_prefix("loss");
   }
   /* long batches: the sum of the chunks' summed losses, then the mean */

@@ -32,7 +32,7 @@ typedef enum sb_kernel_id {
   SB_K_ATTENTION_BACKWARD = 15,/* sb_kp_attention bufs: gq OUT, gk OUT, gv OUT, go, q, k, v, o, lse, mask (opt) */
   SB_K_ROPE = 16,              /* sb_kp_rope      bufs: y OUT, x, cos, sin */
   SB_K_CROSS_ENTROPY = 17,     /* sb_kp_xent      bufs: loss OUT [N], lse OUT [N], logits, targets */
-  SB_K_CROSS_ENTROPY_BACKWARD = 18, /* sb_kp_xent bufs: glogits OUT, logits, lse, targets, grow [N] */
+  SB_K_CROSS_ENTROPY_BACKWARD = 18, /* sb_kp_xent bufs: glogits OUT (or INOUT, the logits' own buffer), logits, lse, targets, grow [N] */
   SB_K_GATHER = 19,            /* sb_kp_gather    bufs: out OUT, src, index */
   SB_K_SCATTER_ADD = 20,       /* sb_kp_gather    bufs: gsrc INOUT, gout, index */
   SB_K_PATCHIFY = 21,          /* sb_kp_patch     bufs: out OUT, x */
