@@ -20,6 +20,9 @@ static const sb_option k_options[] = {
      "read only config.json and draw the weights: normal(0, initializer_range), norms 1, biases 0", NULL},
     {"max_length", SB_OPTION_INT, "0",
      "longest sequence accepted; 0: max_position_embeddings", NULL},
+    {"gradient_checkpointing", SB_OPTION_BOOL, "false",
+     "in training, keep only each decoder layer's input and recompute the layer in the backward pass "
+     "(less memory for one more forward of the layers)", NULL},
 };
 
 /* ---- declaring the parameters ---- */
@@ -72,8 +75,10 @@ static int declare_all(qwen2 *m, sb_params *p, bool random) {
   if (random) in.weight = (sb_init){SB_INIT_NORMAL, 0.0, c->initializer_range};
   if (!(m->embed = declare(p, "model.embed_tokens.weight", c->vocab_size, c->hidden_size, in.weight)))
     return SB_ERR;
-  for (int64_t l = 0; l < c->num_layers; l++)
+  for (int64_t l = 0; l < c->num_layers; l++) {
+    m->layers[l].model = m;
     if (declare_layer(p, c, l, &in, &m->layers[l])) return SB_ERR;
+  }
   if (!(m->final_norm = declare(p, "model.norm.weight", c->hidden_size, 0, in.norm))) return SB_ERR;
   m->lm_head = c->tie_word_embeddings ? m->embed
                                       : declare(p, "lm_head.weight", c->vocab_size, c->hidden_size, in.weight);
@@ -130,7 +135,8 @@ static int read_setup(const sb_plugin_ctx *ctx, qwen2 *m, const char **weights, 
   const sb_config *o = ctx->options;
   int64_t max_length;
   if (sb_config_get_path(o, "weights", weights) || sb_config_get_bool(o, "random_init", random) ||
-      sb_config_get_int(o, "max_length", &max_length))
+      sb_config_get_int(o, "max_length", &max_length) ||
+      sb_config_get_bool(o, "gradient_checkpointing", &m->gradient_checkpointing))
     return SB_ERR;
   if (check_folder(o, *weights) || qwen2_config_read(*weights, &m->cfg)) return SB_ERR;
   if (max_length < 0 || max_length > m->cfg.max_positions)

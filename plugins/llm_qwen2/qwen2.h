@@ -37,6 +37,7 @@ typedef struct qwen2_layer {
   sb_tensor *post_norm;                /* [D] */
   sb_tensor *gate, *up;                /* [I, D] */
   sb_tensor *down;                     /* [D, I] */
+  const struct qwen2 *model;           /* the model that holds this layer */
 } qwen2_layer;
 
 typedef struct qwen2 {
@@ -46,6 +47,7 @@ typedef struct qwen2 {
   sb_tensor *final_norm;  /* [D] model.norm.weight */
   sb_tensor *lm_head;     /* [V, D]: lm_head.weight, or `embed` when tied */
   qwen2_layer *layers;    /* [L] */
+  bool gradient_checkpointing; /* option: recompute each layer in the backward pass */
 } qwen2;
 
 /* The KV cache: per layer K and V after RoPE, [B, max_length, KV, hd],

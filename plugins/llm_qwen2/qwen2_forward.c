@@ -125,6 +125,26 @@ static sb_tensor *decoder_layer(const qwen2 *m, int64_t l, sb_tensor *x, const b
   return y;
 }
 
+/* Gradient checkpointing: the layer runs without recording; its backward
+ * reruns it from the saved input. The RoPE tables and the key mask travel
+ * as inputs so the node keeps them alive; the model and the layer index
+ * come from the layer's own slot in m->layers (valid as long as the model). */
+static int layer_fn(void *ctx, sb_tensor *const *in, int n_in, sb_tensor **out, int n_out) {
+  (void)n_out;
+  const qwen2_layer *w = ctx;
+  const qwen2 *m = w->model;
+  block_ctx bc = {.B = sb_tensor_dim(in[0], 0), .S = sb_tensor_dim(in[0], 1), .cos = in[1], .sin = in[2],
+                  .key_mask = n_in > 3 ? in[3] : NULL};
+  out[0] = decoder_layer(m, w - m->layers, in[0], &bc);
+  return out[0] ? SB_OK : SB_ERR;
+}
+
+static sb_tensor *checkpointed_layer(const qwen2 *m, int64_t l, sb_tensor *x, const block_ctx *bc) {
+  sb_tensor *in[4] = {x, bc->cos, bc->sin, bc->key_mask}, *y = NULL;
+  if (sb_checkpoint(layer_fn, (void *)&m->layers[l], in, bc->key_mask ? 4 : 3, &y, 1)) return NULL;
+  return y;
+}
+
 /* ---- the decoder ---- */
 
 static bool is_index_dtype(sb_dtype d) { return d == SB_DTYPE_I32 || d == SB_DTYPE_I64; }
@@ -168,8 +188,9 @@ sb_tensor *qwen2_forward_traced(qwen2 *m, const sb_llm_input *in, sb_tensor **hi
   if (cache && !(bc.key_mask = qwen2_cache_put_mask(cache, in->attention_mask, S))) return NULL;
   sb_tensor *x = in->inputs_embeds;
   if (hidden_states) hidden_states[0] = x;
+  const bool ckpt = m->gradient_checkpointing && !cache && sb_grad_enabled();
   for (int64_t l = 0; l < m->cfg.num_layers; l++) {
-    if (!(x = decoder_layer(m, l, x, &bc))) return NULL;
+    if (!(x = ckpt ? checkpointed_layer(m, l, x, &bc) : decoder_layer(m, l, x, &bc))) return NULL;
     if (hidden_states) hidden_states[l + 1] = x;
   }
   if (prenorm) *prenorm = x;

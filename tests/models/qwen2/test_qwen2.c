@@ -182,6 +182,8 @@ static void compare_grads(const llm *l, const sb_safetensors *ex, int n_params) 
   CHECK(seen == n_params, "%d gradients compared, the model has %d parameters", seen, n_params);
 }
 
+static size_t g_tape_nodes; /* the last golden forward's recorded nodes */
+
 /* Forward with the mask (recorded), loss both ways, backward, compare. */
 static void golden_masked(const llm *l, const sb_safetensors *in, const sb_safetensors *ex, int n_params) {
   const qwen2_config *c = &l->q->cfg;
@@ -194,6 +196,7 @@ static void golden_masked(const llm *l, const sb_safetensors *in, const sb_safet
   sb_tensor *h = c->num_layers < 8 ? qwen2_forward_traced(l->q, &inp, hs, &pre) : NULL;
   CHECK(h, "forward: %s", sb_error_message());
   if (!h) return;
+  g_tape_nodes = sb_tape_size();
   sb_tensor *flat = flat_rows(h);
   sb_tensor *loss = labelled_loss(l, flat, labels, B, S);
   sb_grad_push(false);
@@ -232,12 +235,14 @@ static void golden_nomask(const llm *l, const sb_safetensors *in, const sb_safet
   sb_grad_pop();
 }
 
-static void test_fixture(const char *name, bool tied, int n_params) {
+/* The fixture's golden forward, loss and gradients; `extra` is one more
+ * recipe override (gradient checkpointing must not change a number). */
+static void test_fixture(const char *name, bool tied, int n_params, const char *extra) {
   char dir[1024], path[1200];
   snprintf(dir, sizeof dir, "%s/%s", g_fx, name);
-  printf("== %s\n", name);
+  printf("== %s%s%s\n", name, extra ? ", " : "", extra ? extra : "");
   llm l;
-  CHECK(llm_open(&l, dir, NULL) == SB_OK, "%s: %s", name, sb_error_message());
+  CHECK(llm_open(&l, dir, extra) == SB_OK, "%s: %s", name, sb_error_message());
   if (!l.q) {
     llm_close(&l);
     return;
@@ -746,8 +751,15 @@ int main(void) {
   const char *tmp = getenv("TMPDIR");
   snprintf(g_tmp, sizeof g_tmp, "%s/sb_qwen2_XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
   CHECK(mkdtemp(g_tmp) != NULL, "mkdtemp %s", g_tmp);
-  test_fixture("qwen2_tiny_untied", false, 27);
-  test_fixture("qwen2_tiny_tied_bf16", true, 26);
+  test_fixture("qwen2_tiny_untied", false, 27, NULL);
+  size_t plain_nodes = g_tape_nodes;
+  test_fixture("qwen2_tiny_tied_bf16", true, 26, NULL);
+  test_fixture("qwen2_tiny_untied", false, 27, "model.llm.gradient_checkpointing=true");
+  /* checkpointed: one node per decoder layer instead of its dozens of ops */
+  CHECK(g_tape_nodes + 10 < plain_nodes, "gradient checkpointing recorded %zu nodes, without it %zu",
+        g_tape_nodes, plain_nodes);
+  printf("%-22s recorded nodes: %zu checkpointed, %zu plain\n", "checkpointing", g_tape_nodes, plain_nodes);
+  test_fixture("qwen2_tiny_tied_bf16", true, 26, "model.llm.gradient_checkpointing=true");
   test_cache("qwen2_tiny_untied");
   test_cache("qwen2_tiny_tied_bf16");
   test_loading_errors();
