@@ -4,11 +4,46 @@
 #include <math.h>
 
 #include "cpu_backend.h"
+#include "cpu_math.h"
 #include "spatialboost/error.h"
 #include "spatialboost/tensor.h"
 
 static int64_t target_at(const void *t, int32_t dtype, int64_t r) {
   return dtype == SB_DTYPE_I32 ? ((const int32_t *)t)[r] : ((const int64_t *)t)[r];
+}
+
+/* Rows are long (a vocabulary), so the loops below keep LANES independent
+ * partial results: the compiler vectorises them without reassociating
+ * floating point (no -ffast-math). */
+#define LANES 16
+
+/* max over z[0..n) */
+static float row_max(const float *z, int64_t n) {
+  float m[LANES];
+  for (int k = 0; k < LANES; k++) m[k] = -INFINITY;
+  int64_t j = 0;
+  for (; j + LANES <= n; j += LANES)
+    for (int k = 0; k < LANES; k++) m[k] = z[j + k] > m[k] ? z[j + k] : m[k];
+  for (; j < n; j++) m[0] = z[j] > m[0] ? z[j] : m[0];
+  float mx = m[0];
+  for (int k = 1; k < LANES; k++) mx = m[k] > mx ? m[k] : mx;
+  return mx;
+}
+
+/* Σ exp(z[j] - mx): float partial sums over blocks of 4096, added in double
+ * (every term is <= 1, so a block's float sum keeps ~7 digits). */
+static double row_sum_exp(const float *z, int64_t n, float mx) {
+  double s = 0.0;
+  for (int64_t b = 0; b < n; b += 4096) {
+    const int64_t e = b + 4096 < n ? b + 4096 : n;
+    float acc[LANES] = {0};
+    int64_t j = b;
+    for (; j + LANES <= e; j += LANES)
+      for (int k = 0; k < LANES; k++) acc[k] += sb_cpu_expf(z[j + k] - mx);
+    for (; j < e; j++) acc[0] += sb_cpu_expf(z[j] - mx);
+    for (int k = 0; k < LANES; k++) s += acc[k];
+  }
+  return s;
 }
 
 SB_CPU_KERNEL(cross_entropy) {
@@ -31,11 +66,8 @@ SB_CPU_KERNEL(cross_entropy) {
       continue;
     }
     const float *zr = z + r * p->V;
-    float mx = -INFINITY;
-    for (int64_t j = 0; j < p->V; j++) mx = zr[j] > mx ? zr[j] : mx;
-    double s = 0.0;
-    for (int64_t j = 0; j < p->V; j++) s += expf(zr[j] - mx);
-    float l = mx + (float)log(s);
+    const float mx = row_max(zr, p->V);
+    float l = mx + (float)log(row_sum_exp(zr, p->V, mx));
     lse[r] = l;
     loss[r] = l - zr[t];
   }
@@ -61,7 +93,7 @@ SB_CPU_KERNEL(cross_entropy_backward) {
     }
     const float *zr = z + r * p->V;
     float l = lse[r], g = grow[r];
-    for (int64_t j = 0; j < p->V; j++) gr[j] = expf(zr[j] - l) * g;
+    for (int64_t j = 0; j < p->V; j++) gr[j] = sb_cpu_expf(zr[j] - l) * g;
     gr[t] -= g;
   }
   return SB_OK;
