@@ -143,15 +143,25 @@ static int64_t labelled_rows(const layout *l, int64_t B, int64_t *rows, int64_t 
   return n;
 }
 
-/* Floats of logits computed at once. Above it the output layer and the loss
+/* Rows of logits computed at once. Above it the output layer and the loss
  * run on chunks of labelled rows under gradient checkpointing, so neither
  * the [n, V] logits nor their gradient ever exist whole (stage 3's long
  * conversations: 3,700 rows of Qwen2's 151,936 words would be 2.2 GB each).
- * The price is the output layer's forward once more in the backward pass. */
-static int64_t g_logit_budget = (int64_t)1 << 27;
-#define LOGIT_BUDGET g_logit_budget
+ * The price is the output layer's forward once more in the backward pass.
+ * By default a chunk holds 2^24 floats of logits (64 MB: blocks that size
+ * are reused without page faults; 512 MB ones made the demo's stage 2 1.6x
+ * slower), but at least 2·D rows, because each chunk reads the whole
+ * [V, D] output weight again, and at most 2^28 floats.
+ * sb_mm_set_logit_budget (tests) fixes the floats per chunk exactly. */
+static int64_t g_logit_budget = 0; /* 0: the default rule */
 
-void sb_mm_set_logit_budget(int64_t floats) { g_logit_budget = floats > 0 ? floats : (int64_t)1 << 27; }
+void sb_mm_set_logit_budget(int64_t floats) { g_logit_budget = floats > 0 ? floats : 0; }
+
+static int64_t chunk_rows(int64_t V, int64_t D) {
+  if (g_logit_budget) return SB_MAX(1, g_logit_budget / V);
+  const int64_t lo = SB_MAX(((int64_t)1 << 24) / V, 2 * D), hi = SB_MAX(1, ((int64_t)1 << 28) / V);
+  return SB_MAX(1, SB_MIN(lo, hi));
+}
 
 /* checkpointed: rows [c, D] and their targets [c] -> the summed loss (0-d) */
 static int head_loss(void *ctx, sb_tensor *const *in, int n_in, sb_tensor **out, int n_out) {
@@ -190,7 +200,7 @@ static int run_llm(const sb_model *m, const host_batch *h, const layout *l, unsi
   free(rows), free(tg);
   /* logits only where a label counts: [n, V], never [B·L, V] */
   sb_tensor *sel = sb_op_index_select(flat, 0, ri);
-  const int64_t chunk = n * info.vocab_size > LOGIT_BUDGET ? SB_MAX(1, LOGIT_BUDGET / info.vocab_size) : n;
+  const int64_t chunk = SB_MIN(n, chunk_rows(info.vocab_size, D));
   if (chunk >= n) { /* in a scope of its own: afterwards only the loss's graph holds the logits */
     sb_scope_begin();
     sb_tensor *logits = lv->logits(m->llm.self, sel);
