@@ -352,7 +352,17 @@ int sb_checkpoint(sb_checkpoint_fn fn, void *ctx, sb_tensor *const *inputs, int 
    * does; record whenever grad mode is on. */
   record = record || sb_grad_enabled();
   sb_grad_push(false);
+  /* fn's temporaries go when it returns (chunked output layers would
+   * otherwise keep every chunk's logits); the outputs move to the caller's
+   * scope */
+  sb_scope_begin();
   int rc = fn(ctx, inputs, n_inputs, outputs, n_outputs);
+  for (int k = 0; k < n_outputs && rc == SB_OK; k++)
+    if (!outputs[k] || !sb_scope_keep(outputs[k]))
+      rc = outputs[k] ? SB_ERR : sb_error("checkpoint: the function gave no output %d", k);
+  if (rc)
+    for (int k = 0; k < n_outputs; k++) outputs[k] = NULL;
+  sb_scope_end();
   sb_grad_pop();
   if (rc || !record) return rc;
   sb_op_node *n = sb_op_node_new("checkpoint", checkpoint_backward, inputs, n_inputs);

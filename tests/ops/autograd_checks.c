@@ -273,17 +273,24 @@ typedef struct block_params {
   sb_tensor *ln_w, *ln_b, *w1, *b1, *w2, *b2;
 } block_params;
 
-/* layer_norm → linear → gelu → linear → residual add; parameters via ctx. */
-static int block_fn(void *ctx, sb_tensor *const *in, int n_in, sb_tensor **out, int n_out) {
+/* layer_norm → linear → gelu → linear → residual add; parameters via ctx.
+ * Its temporaries stay in the caller's scope: sb_checkpoint must release
+ * them itself. */
+static int block_fn_bare(void *ctx, sb_tensor *const *in, int n_in, sb_tensor **out, int n_out) {
   const block_params *p = ctx;
-  sb_scope_begin();
   sb_tensor *h = sb_op_layer_norm(in[0], p->ln_w, p->ln_b, 1e-5f);
   h = sb_op_linear(sb_op_gelu(sb_op_linear(h, p->w1, p->b1)), p->w2, p->b2);
-  sb_tensor *y = sb_op_add(in[0], h);
-  if (y) sb_scope_keep(y);
+  out[0] = sb_op_add(in[0], h);
+  return out[0] ? SB_OK : SB_ERR;
+}
+
+/* The same block in a scope of its own, as models write their layers. */
+static int block_fn(void *ctx, sb_tensor *const *in, int n_in, sb_tensor **out, int n_out) {
+  sb_scope_begin();
+  int rc = block_fn_bare(ctx, in, n_in, out, n_out);
+  if (rc == SB_OK) sb_scope_keep(out[0]);
   sb_scope_end();
-  out[0] = y;
-  return y ? SB_OK : SB_ERR;
+  return rc;
 }
 
 enum { D = 16, HID = 32 };
@@ -302,7 +309,7 @@ static void block_init(block_params *p, const float *const *v) {
 /* One run: two chained blocks, checkpointed or not, then backward of
  * sum(y ⊙ R). Fills the gradients (x's first when it trains, then the
  * blocks' parameters), the tape size and arena bytes held after forward. */
-static bool block_run(bool checkpoint, bool x_trains, const float *xv, const float *rv,
+static bool block_run(bool checkpoint, sb_checkpoint_fn fn, bool x_trains, const float *xv, const float *rv,
                       const float *const *pv, float **grads, size_t *tape, size_t *held) {
   sb_backend *be = sb_backend_current();
   int64_t xs[3] = {2, 5, D};
@@ -318,7 +325,7 @@ static bool block_run(bool checkpoint, bool x_trains, const float *xv, const flo
   bool ok = true;
   for (int k = 0; k < 2 && ok; k++) {
     sb_tensor *o = NULL;
-    ok = (checkpoint ? sb_checkpoint(block_fn, &bp[k], &h, 1, &o, 1) : block_fn(&bp[k], &h, 1, &o, 1)) == SB_OK;
+    ok = (checkpoint ? sb_checkpoint(fn, &bp[k], &h, 1, &o, 1) : fn(&bp[k], &h, 1, &o, 1)) == SB_OK;
     h = y = o;
   }
   sb_backend_memory_stats(be, &m1);
@@ -348,10 +355,12 @@ static bool checkpoint_compare(bool x_trains) {
     if (i % 6 == 0) /* layer norm weights around 1 */
       for (int64_t j = 0; j < n; j++) pv[i][j] += 1.0f;
   }
-  float *g_plain[13] = {0}, *g_ckpt[13] = {0};
-  size_t tape_plain, tape_ckpt, held_plain, held_ckpt;
-  bool ok = block_run(false, x_trains, xv, rv, (const float *const *)pv, g_plain, &tape_plain, &held_plain) &&
-            block_run(true, x_trains, xv, rv, (const float *const *)pv, g_ckpt, &tape_ckpt, &held_ckpt);
+  float *g_plain[13] = {0}, *g_ckpt[13] = {0}, *g_bare[13] = {0};
+  size_t tape_plain = 0, tape_ckpt = 0, held_plain = 0, held_ckpt = 0, tape_bare = 0, held_bare = 0;
+  const float *const *pc = (const float *const *)pv;
+  bool ok = block_run(false, block_fn, x_trains, xv, rv, pc, g_plain, &tape_plain, &held_plain) &&
+            block_run(true, block_fn, x_trains, xv, rv, pc, g_ckpt, &tape_ckpt, &held_ckpt) &&
+            block_run(true, block_fn_bare, x_trains, xv, rv, pc, g_bare, &tape_bare, &held_bare);
   const char *err = ok ? "" : sb_error_message();
   int n_grads = x_trains ? 13 : 12;
   int64_t gn[13];
@@ -367,8 +376,9 @@ static bool checkpoint_compare(bool x_trains) {
     double d;
     if (!same_bits(g_plain[i], g_ckpt[i], gn[i], &d)) same = false;
     max_diff = fmax(max_diff, d);
+    if (!g_bare[i] || !same_bits(g_plain[i], g_bare[i], gn[i], &d)) same = false;
   }
-  for (int i = 0; i < 13; i++) free(g_plain[i]), free(g_ckpt[i]);
+  for (int i = 0; i < 13; i++) free(g_plain[i]), free(g_ckpt[i]), free(g_bare[i]);
   for (int i = 0; i < 12; i++) free(pv[i]);
   free(xv), free(rv);
   EXPECT(ok, "run failed: %s", err);
@@ -378,6 +388,9 @@ static bool checkpoint_compare(bool x_trains) {
   EXPECT(tape_ckpt == 2 && tape_plain > tape_ckpt, "tape nodes after forward: %zu plain, %zu checkpointed",
          tape_plain, tape_ckpt);
   EXPECT(held_ckpt < held_plain, "bytes held after forward: %zu plain, %zu checkpointed", held_plain, held_ckpt);
+  /* a function that leaves its temporaries to the caller's scope holds no more */
+  EXPECT(held_bare == held_ckpt, "bytes held after forward: %zu checkpointed, %zu for a function without a scope",
+         held_ckpt, held_bare);
   snprintf(g_why, sizeof g_why, "tape %zu -> %zu nodes, held %zu -> %zu bytes", tape_plain, tape_ckpt,
            held_plain, held_ckpt);
   return true;

@@ -45,7 +45,8 @@ SB_API size_t sb_tape_size(void);
 
 /* Gradient checkpointing. fn computes outputs from inputs with ops only (and
  * parameters it reaches through ctx). sb_checkpoint runs it without recording,
- * keeps only the inputs, and in the backward pass runs it again with
+ * in a scope of its own (its temporaries are released when it returns), keeps
+ * only the inputs, and in the backward pass runs it again with
  * recording on to get the gradients. Outputs are new references owned by the
  * current scope. fn must be deterministic. With grad mode on, the outputs
  * are recorded even when no input requires a gradient (parameters reached
