@@ -93,9 +93,12 @@ void sb_arena_free(sb_backend *be, void *ptr, size_t block_bytes) {
   int c = arena_class(block_bytes, &bytes);
   pthread_mutex_lock(&a->lock);
   a->in_use -= block_bytes;
-  /* the cache never holds more than the most ever in use at once, so a
-   * process's memory stays within twice its peak however shapes vary */
-  bool cached = c >= 0 && c < SB_ARENA_CLASSES && a->cached + block_bytes <= SB_MAX(a->peak, SB_ARENA_MIN_CACHE) &&
+  /* blocks in use and cached together stay within twice the most ever in
+   * use at once, however shapes vary; within that the block just freed is
+   * kept, as the likeliest to be asked for again (a chunked loop frees and
+   * takes back the same size while the cache holds the step's others) */
+  bool cached = c >= 0 && c < SB_ARENA_CLASSES &&
+                a->in_use + a->cached + block_bytes <= 2 * SB_MAX(a->peak, SB_ARENA_MIN_CACHE) &&
                 sb_ptrvec_push(&a->free_blocks[c], ptr) == SB_OK;
   if (cached) a->cached += block_bytes;
   pthread_mutex_unlock(&a->lock);

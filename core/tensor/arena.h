@@ -3,8 +3,9 @@
  * two), and released blocks wait on per-class free lists for the next tensor
  * of that class (or, for large ones, of a class up to 2x bigger). After the
  * first training step the same shapes find their blocks again, so later
- * steps make no system allocations and touch no fresh pages. The cache is
- * capped at the peak in use, so varying shapes cannot pile up blocks. */
+ * steps make no system allocations and touch no fresh pages. Blocks in use
+ * and cached together stay within twice the peak in use, so varying shapes
+ * cannot pile up blocks. */
 #ifndef SB_CORE_ARENA_H
 #define SB_CORE_ARENA_H
 
@@ -15,7 +16,7 @@
 struct sb_backend;
 
 #define SB_ARENA_CLASSES 320
-/* The cache may always hold this much, even before the peak reaches it. */
+/* The peak counts as at least this much when capping the cache. */
 #define SB_ARENA_MIN_CACHE ((size_t)64 << 20)
 
 typedef struct sb_arena {
