@@ -7,6 +7,7 @@
 
 #include "autograd_impl.h"
 #include "param_store.h"
+#include "spatialboost/ops.h"
 #include "spatialboost/safetensors.h"
 #include "st_internal.h"
 #include "util.h"
@@ -73,20 +74,18 @@ size_t sb_params_count(const sb_params *p) { return p->params.len; }
 sb_param *sb_params_at(const sb_params *p, size_t i) { return p->params.items[i]; }
 const char *sb_params_prefix(const sb_params *p) { return p->prefix; }
 
-/* Fills host values for `init`, drawing from a stream keyed by the name. */
-static int init_values(float *v, int64_t n, sb_init init, uint64_t seed, const char *name) {
-  sb_rng rng;
-  sb_rng_seed_named(&rng, seed, name);
+/* Fills n host values for `init`, drawing the next ones from rng. */
+static int init_values(float *v, int64_t n, sb_init init, sb_rng *rng, const char *name) {
   for (int64_t i = 0; i < n; i++) {
     switch (init.kind) {
     case SB_INIT_ZEROS: v[i] = 0.0f; break;
     case SB_INIT_ONES: v[i] = 1.0f; break;
     case SB_INIT_CONSTANT: v[i] = (float)init.a; break;
-    case SB_INIT_NORMAL: v[i] = (float)(init.a + init.b * sb_rng_normal(&rng)); break;
-    case SB_INIT_UNIFORM: v[i] = (float)(init.a + (init.b - init.a) * sb_rng_uniform(&rng)); break;
+    case SB_INIT_NORMAL: v[i] = (float)(init.a + init.b * sb_rng_normal(rng)); break;
+    case SB_INIT_UNIFORM: v[i] = (float)(init.a + (init.b - init.a) * sb_rng_uniform(rng)); break;
     case SB_INIT_TRUNC_NORMAL: {
       double z;
-      do z = sb_rng_normal(&rng);
+      do z = sb_rng_normal(rng);
       while (fabs(z) > 2.0);
       v[i] = (float)(init.a + init.b * z);
       break;
@@ -95,6 +94,31 @@ static int init_values(float *v, int64_t n, sb_init init, uint64_t seed, const c
     }
   }
   return SB_OK;
+}
+
+/* A new [shape] tensor holding `init`'s values from the stream keyed by the
+ * name, drawn a block at a time: the host buffer is 4 MB, never a second
+ * copy of the tensor (a 151,936-word embedding is 545 MB). */
+static sb_tensor *init_tensor(int ndim, const int64_t *shape, sb_init init, uint64_t seed, const char *name) {
+  enum { BLOCK = 1 << 20 };
+  int64_t n = sb_shape_numel(ndim, shape);
+  sb_tensor *t = sb_tensor_new(SB_DTYPE_F32, ndim, shape);
+  float *v = sb_malloc(sizeof(float) * (size_t)SB_MAX(1, SB_MIN(n, BLOCK)));
+  int rc = t && v ? SB_OK : SB_ERR_NOMEM;
+  sb_rng rng;
+  sb_rng_seed_named(&rng, seed, name);
+  sb_scope_begin();
+  sb_tensor *flat = rc == SB_OK && n > BLOCK ? sb_op_reshape(t, 1, &n) : NULL;
+  for (int64_t a = 0; rc == SB_OK && a < n; a += BLOCK) {
+    const int64_t e = SB_MIN(n, a + BLOCK);
+    rc = init_values(v, e - a, init, &rng, name);
+    if (rc == SB_OK) rc = sb_tensor_assign_host(flat ? sb_op_slice(flat, 0, a, e) : t, v, SB_DTYPE_F32);
+  }
+  sb_scope_end();
+  free(v);
+  if (rc == SB_OK) return t;
+  sb_tensor_release(t);
+  return NULL;
 }
 
 sb_tensor *sb_params_add(sb_params *p, const char *name, int ndim, const int64_t *shape, sb_init init,
@@ -106,14 +130,8 @@ sb_tensor *sb_params_add(sb_params *p, const char *name, int ndim, const int64_t
     free(full);
     return NULL;
   }
-  int64_t n = sb_shape_numel(ndim, shape);
-  float *v = sb_malloc(sizeof(float) * (size_t)(n ? n : 1));
   sb_param *prm = sb_calloc(1, sizeof *prm);
-  sb_tensor *t = NULL;
-  if (v && prm && init_values(v, n, init, p->store->seed, full) == SB_OK) {
-    t = sb_tensor_from_host(SB_DTYPE_F32, ndim, shape, v);
-  }
-  free(v);
+  sb_tensor *t = prm ? init_tensor(ndim, shape, init, p->store->seed, full) : NULL;
   if (!t) {
     free(prm), free(full);
     return NULL;
