@@ -169,10 +169,13 @@ static int head_loss(void *ctx, sb_tensor *const *in, int n_in, sb_tensor **out,
   const sb_model *m = ctx;
   const sb_llm_vtable *lv = m->llm.vtable;
   const sb_loss_vtable *xv = m->loss.vtable;
+  /* a scope of its own, also when the backward reruns it: only the loss's
+   * graph holds the logits, so their gradient can overwrite them */
+  sb_scope_begin();
   sb_tensor *logits = lv->logits(m->llm.self, in[0]);
-  if (!logits) return SB_ERR;
   sb_loss_input li = {.struct_size = sizeof li, .logits = logits, .targets = in[1], .num_items = 1};
-  out[0] = xv->compute(m->loss.self, &li);
+  out[0] = logits ? sb_scope_keep(xv->compute(m->loss.self, &li)) : NULL;
+  sb_scope_end();
   return out[0] ? SB_OK : SB_ERR;
 }
 
