@@ -22,8 +22,8 @@
  * holds a gradient or optimizer state (exit status 2 otherwise).
  *   usage: bench_train [--runs N] [--batch B] [--stage fwd|stage1|stage2|stage3] [--demo]
  *                      [--optim adamw|none] [--threads N] [--checkpointing] [--logit-budget FLOATS]
- * --checkpointing: the LLM's gradient_checkpointing option on in the
- * training stages; --logit-budget: sb_mm_set_logit_budget (floats of logits
+ * --checkpointing: the encoder's and the LLM's gradient_checkpointing
+ * options on; --logit-budget: sb_mm_set_logit_budget (floats of logits
  * at once; smaller runs the output layer in more checkpointed chunks). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,8 +139,8 @@ typedef struct stage_run {
  * as the trainer does, and makes the optimizer (AdamW) when adamw. */
 static int build(stage_run *r, const char *enc_dir, const char *llm_dir, int stage, bool adamw, bool ckpt) {
   char s[5][640];
-  snprintf(s[0], sizeof s[0], "model.encoder={plugin: encoder_dinov3, weights: \"%s\", random_init: true%s}", enc_dir,
-           stage == 3 ? ", dual_attention: {enabled: true, mix: sigmoid}" : "");
+  snprintf(s[0], sizeof s[0], "model.encoder={plugin: encoder_dinov3, weights: \"%s\", random_init: true%s%s}", enc_dir,
+           stage == 3 ? ", dual_attention: {enabled: true, mix: sigmoid}" : "", ckpt ? ", gradient_checkpointing: true" : "");
   snprintf(s[1], sizeof s[1], "model.projector={plugin: projector_mlp}");
   snprintf(s[2], sizeof s[2], "model.llm={plugin: llm_qwen2, weights: \"%s\", random_init: true%s}", llm_dir,
            ckpt ? ", gradient_checkpointing: true" : "");
@@ -409,7 +409,7 @@ int main(int argc, char **argv) {
   env_info env;
   if (in_child(env_child, &j, &env, sizeof env)) return 1;
   printf("%s\n%s; sgemm 1024^3: %.1f GFLOP/s (the reference below)\n", j.dm->label, env.backend, env.sgemm);
-  printf("%lld text tokens per sample, the image after %lld; optimizer: %s; LLM gradient checkpointing %s; "
+  printf("%lld text tokens per sample, the image after %lld; optimizer: %s; gradient checkpointing %s; "
          "median of %d steps after 1 warm-up; each stage in its own process\n", (long long)j.dm->text,
          (long long)j.dm->prefix, j.adamw ? "AdamW (lr 1e-5, no clipping)" : "none (zero grads + forward + backward)",
          j.ckpt ? "on" : "off", j.runs);

@@ -52,6 +52,7 @@ typedef struct dinov3_layer {
   sb_tensor *dual_alpha;   /* [D], group "dual" */
   sb_tensor *ls1, *ls2;    /* LayerScale lambda1 [D] */
   sb_tensor *up_w, *up_b, *down_w, *down_b, *gate_w, *gate_b; /* gate only when gated */
+  const struct dinov3 *model; /* the model that holds this layer */
 } dinov3_layer;
 
 typedef struct dinov3 {
@@ -60,6 +61,7 @@ typedef struct dinov3 {
   int64_t select_layer;    /* HF hidden_states index, negative from the end */
   bool drop_prefix;
   bool dual;               /* dual-channel attention on */
+  bool gradient_checkpointing; /* option: recompute each block in the backward pass */
   sb_mix_mode mix;
   sb_tensor *cls, *mask_token, *registers; /* registers NULL when R = 0 and absent */
   sb_tensor *patch_w, *patch_b, *norm_w, *norm_b;

@@ -80,6 +80,36 @@ static sb_tensor *block(const dinov3 *m, const dinov3_layer *l, sb_tensor *x, sb
   return sb_op_add(x, sb_op_mul(mlp(m, l, h), l->ls2));
 }
 
+/* Gradient checkpointing: a block runs without recording and its backward
+ * reruns it from the saved input; the RoPE tables travel as inputs. */
+static int block_fn(void *ctx, sb_tensor *const *in, int n_in, sb_tensor **out, int n_out) {
+  (void)n_in, (void)n_out;
+  const dinov3_layer *l = ctx;
+  out[0] = block(l->model, l, in[0], in[1], in[2]);
+  return out[0] ? SB_OK : SB_ERR;
+}
+
+/* Whether the block's backward is needed: its input or one of its weights
+ * trains (a fully frozen encoder records nothing, checkpointed or not). */
+static bool block_trains(const dinov3_layer *l, sb_tensor *x) {
+  const sb_tensor *t[] = {x, l->norm1_w, l->norm1_b, l->norm2_w, l->norm2_b, l->attn.q_w, l->attn.q_b,
+                          l->attn.k_w, l->attn.k_b, l->attn.v_w, l->attn.v_b, l->attn.o_w, l->attn.o_b,
+                          l->dual.q_w, l->dual.q_b, l->dual.k_w, l->dual.k_b, l->dual.v_w, l->dual.v_b,
+                          l->dual.o_w, l->dual.o_b, l->dual_alpha, l->ls1, l->ls2, l->up_w, l->up_b,
+                          l->down_w, l->down_b, l->gate_w, l->gate_b};
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    if (t[i] && sb_tensor_requires_grad(t[i])) return true;
+  return false;
+}
+
+static sb_tensor *run_block(const dinov3 *m, const dinov3_layer *l, sb_tensor *x, sb_tensor *cos, sb_tensor *sin) {
+  if (m->gradient_checkpointing && sb_grad_enabled() && block_trains(l, x)) {
+    sb_tensor *in[3] = {x, cos, sin}, *y = NULL;
+    return sb_checkpoint(block_fn, (void *)l, in, 3, &y, 1) == SB_OK ? y : NULL;
+  }
+  return block(m, l, x, cos, sin);
+}
+
 /* states[0..L]: the embeddings and each block's raw output [B, T, D]. Each
  * block runs in a scope of its own so its temporaries go when it ends
  * (autograd keeps what its backward needs). */
@@ -93,7 +123,7 @@ static int run_blocks(const dinov3 *m, sb_tensor *px, sb_tensor **states) {
   if (!states[0]) return sb_error_prefix("encoder_dinov3: embeddings");
   for (int i = 0; i < c->num_layers; i++) {
     sb_scope_begin();
-    sb_tensor *y = block(m, &m->layers[i], states[i], cos, sin);
+    sb_tensor *y = run_block(m, &m->layers[i], states[i], cos, sin);
     if (y) sb_scope_keep(y);
     sb_scope_end();
     if (!(states[i + 1] = y)) return sb_error_prefix("encoder_dinov3: layer %d", i);

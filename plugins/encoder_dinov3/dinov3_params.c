@@ -105,7 +105,10 @@ static int declare_base(dinov3 *m, sb_params *p, bool with_registers) {
   declarer d = {p, NULL, false};
   int64_t D = m->cfg.hidden_size;
   declare_embeddings(&d, m, with_registers);
-  for (int i = 0; i < m->cfg.num_layers; i++) declare_layer(&d, &m->cfg, i, &m->layers[i]);
+  for (int i = 0; i < m->cfg.num_layers; i++) {
+    m->layers[i].model = m;
+    declare_layer(&d, &m->cfg, i, &m->layers[i]);
+  }
   m->norm_w = declare(&d, "norm.weight", 1, &D, k_ones);
   m->norm_b = declare(&d, "norm.bias", 1, &D, k_zeros);
   return d.failed ? SB_ERR : SB_OK;

@@ -27,11 +27,14 @@ static const sb_option k_options[] = {
     {"dual_attention.weights", SB_OPTION_PATH, "\"\"",
      "safetensors file with the dual parameters to start from; empty: A' = A, alpha = 0 (or the "
      "weights folder's own dual tensors)", NULL},
+    {"gradient_checkpointing", SB_OPTION_BOOL, "false",
+     "in training, keep only each block's input and recompute the block in the backward pass (blocks "
+     "with a trainable weight or a trainable input only)", NULL},
 };
 
 typedef struct options {
   const char *weights, *dual_file;
-  bool random_init, drop_prefix, dual;
+  bool random_init, drop_prefix, dual, ckpt;
   int64_t select_layer, image_size;
   int mix;
 } options;
@@ -44,7 +47,8 @@ static int read_options(const sb_config *o, options *opt) {
       sb_config_get_int(o, "image_size", &opt->image_size) ||
       sb_config_get_bool(o, "dual_attention.enabled", &opt->dual) ||
       sb_config_get_enum(o, "dual_attention.mix", mixes, &opt->mix) ||
-      sb_config_get_path(o, "dual_attention.weights", &opt->dual_file))
+      sb_config_get_path(o, "dual_attention.weights", &opt->dual_file) ||
+      sb_config_get_bool(o, "gradient_checkpointing", &opt->ckpt))
     return SB_ERR;
   if (opt->image_size < 0 || opt->image_size > 65536)
     return sb_config_error(o, "image_size", "%lld; expected 0 (from the model's files) to 65536",
@@ -75,7 +79,7 @@ static void *encoder_create(const sb_plugin_ctx *ctx) {
     sb_error_set(SB_ERR_NOMEM, "encoder_dinov3: out of memory");
     return NULL;
   }
-  m->drop_prefix = opt.drop_prefix, m->dual = opt.dual;
+  m->drop_prefix = opt.drop_prefix, m->dual = opt.dual, m->gradient_checkpointing = opt.ckpt;
   m->mix = opt.mix == 1 ? SB_MIX_TANH_GATE : SB_MIX_SIGMOID;
   int rc = dinov3_weights_dir(opt.weights, dir, sizeof dir);
   if (rc == SB_OK) rc = dinov3_read_config(dir, &m->cfg);

@@ -49,14 +49,21 @@ typedef struct stage {
   bool dual, dual_init; /* dual_init: load llava_tiny's perturbed dual weights */
 } stage;
 
+static bool g_ckpt; /* the encoder's and the LLM's gradient checkpointing on */
+
 static int build(const stage *s, sb_recipe **r, sb_model *m) {
   char dual[64], mix[64], train[128], dw[512];
   snprintf(dual, sizeof dual, "model.encoder.dual_attention.enabled=%s", s->dual ? "true" : "false");
   snprintf(mix, sizeof mix, "model.encoder.dual_attention.mix=%s", s->mix ? s->mix : "sigmoid");
   snprintf(train, sizeof train, "train.trainable=%s", s->trainable);
   snprintf(dw, sizeof dw, "model.encoder.dual_attention.weights=%s/llava_tiny/dual_init.safetensors", g_fx);
-  const char *sets[4] = {dual, mix, train, dw};
-  *r = sb_recipe_load(SB_TEST_DATA "/llava_tiny.yaml", sets, s->dual_init ? 4 : 3);
+  const char *sets[6] = {dual, mix, train, dw, NULL, NULL};
+  int n = s->dual_init ? 4 : 3;
+  if (g_ckpt) {
+    sets[n++] = "model.encoder.gradient_checkpointing=true";
+    sets[n++] = "model.llm.gradient_checkpointing=true";
+  }
+  *r = sb_recipe_load(SB_TEST_DATA "/llava_tiny.yaml", sets, n);
   if (!*r) return SB_ERR;
   sb_run_options run;
   sb_train_options t;
@@ -255,6 +262,11 @@ int main(void) {
   printf("chunked output layer (3 rows at a time):\n");
   for (size_t i = 0; i < 3; i++) check_stage(&stages[i]);
   sb_mm_set_logit_budget(0);
+  /* again with every block of the encoder and the LLM checkpointed */
+  g_ckpt = true;
+  printf("gradient checkpointing (encoder and LLM):\n");
+  for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) check_stage(&stages[i]);
+  g_ckpt = false;
   sb_safetensors_close(g_in), sb_safetensors_close(g_ex);
   return check_summary("llava");
 }
