@@ -153,11 +153,13 @@ static int64_t labelled_rows(const layout *l, int64_t B, int64_t *rows, int64_t 
  * slower), but at least 2·D rows, because each chunk reads the whole
  * [V, D] output weight again, and at most 2^28 floats.
  * sb_mm_set_logit_budget (tests) fixes the floats per chunk exactly. */
-static int64_t g_logit_budget = 0; /* 0: the default rule */
+static int64_t g_logit_budget = 0, g_logit_rows = 0; /* 0: the default rule */
 
 void sb_mm_set_logit_budget(int64_t floats) { g_logit_budget = floats > 0 ? floats : 0; }
+void sb_mm_set_logit_rows(int64_t rows) { g_logit_rows = rows > 0 ? rows : 0; }
 
 static int64_t chunk_rows(int64_t V, int64_t D) {
+  if (g_logit_rows) return g_logit_rows;
   if (g_logit_budget) return SB_MAX(1, g_logit_budget / V);
   const int64_t lo = SB_MAX(((int64_t)1 << 24) / V, 2 * D), hi = SB_MAX(1, ((int64_t)1 << 28) / V);
   return SB_MAX(1, SB_MIN(lo, hi));

@@ -46,5 +46,9 @@ int sb_mm_forward(const sb_model *m, const sb_mm_batch *b, unsigned flags, int64
  * at least 2·hidden_size rows (mm_forward.c says why); for tests and
  * benchmarks, 0 restores the default. */
 void sb_mm_set_logit_budget(int64_t floats);
+/* Rows of logits at once, whatever the vocabulary (the recipe's
+ * train.logit_chunk_rows); 0 restores the default. Takes precedence over
+ * the budget. */
+void sb_mm_set_logit_rows(int64_t rows);
 
 #endif

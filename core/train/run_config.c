@@ -56,6 +56,9 @@ const sb_option sb_train_schema[] = {
     {"checkpoint.every", SB_OPTION_INT, "500", "optimizer steps between checkpoints", NULL},
     {"checkpoint.keep", SB_OPTION_INT, "3", "checkpoints kept (the newest)", NULL},
     {"log_every", SB_OPTION_INT, "1", "optimizer steps between metric lines", NULL},
+    {"logit_chunk_rows", SB_OPTION_INT, "0",
+     "labelled tokens whose logits are computed at once (0: automatic, 64 MB of logits but at least "
+     "2 x the LLM's width); fewer: less memory, more time", NULL},
 };
 const size_t sb_train_schema_len = sizeof sb_train_schema / sizeof sb_train_schema[0];
 
@@ -105,6 +108,8 @@ static int check_ranges(const sb_config *t, const sb_train_options *o) {
     return sb_config_error(t, "optimizer.betas", "each beta must be in [0, 1)");
   if (o->checkpoint_every < 1 || o->checkpoint_keep < 1)
     return sb_config_error(t, "checkpoint", "every and keep must be 1 or more");
+  if (o->logit_chunk_rows < 0)
+    return sb_config_error(t, "logit_chunk_rows", "%lld; expected 0 (automatic) or more", (long long)o->logit_chunk_rows);
   return SB_OK;
 }
 
@@ -129,7 +134,8 @@ int sb_train_options_read(const sb_config *root, sb_train_options *o) {
       sb_config_get_float(t, "clip_grad_norm", &o->clip_grad_norm) ||
       sb_config_get_int(t, "checkpoint.every", &o->checkpoint_every) ||
       sb_config_get_int(t, "checkpoint.keep", &o->checkpoint_keep) ||
-      sb_config_get_int(t, "log_every", &o->log_every))
+      sb_config_get_int(t, "log_every", &o->log_every) ||
+      sb_config_get_int(t, "logit_chunk_rows", &o->logit_chunk_rows))
     return SB_ERR;
   o->optimizer = opts[opt_i], o->schedule = sched[sched_i];
   size_t n;

@@ -42,6 +42,7 @@ typedef struct sb_train_options {
   int64_t batch_size, grad_accum, epochs, max_steps;
   double clip_grad_norm;
   int64_t checkpoint_every, checkpoint_keep, log_every;
+  int64_t logit_chunk_rows;       /* 0: the multimodal forward's own rule */
 } sb_train_options;
 
 extern const sb_option sb_run_schema[];

@@ -96,6 +96,17 @@ echo "$names" | grep -q 'encoder\.layer\.0\.attention\.q_proj' && die "stage 3's
 "$sb" encode --encoder dinov3 --weights exported --image probe.png -o boosted.st >/dev/null 2>&1 || die "encode boosted"
 "$cmp" boosted.st base.st 0 0 last_hidden_state >/dev/null && die "the boosted encoder encodes as the base"
 
+# the output layer in chunks of 2 labelled tokens (train.logit_chunk_rows):
+# the same first loss up to float32 summation order; a negative count is refused
+# shellcheck disable=SC2086
+"$sb" train stage.yaml --set output_dir=runs/s3chunk $s3 --set train.logit_chunk_rows=2 --stop-after 1 >k.log 2>&1
+first_loss() { head -1 "$1/metrics.jsonl" | sed 's/.*"loss": \([-0-9.e+]*\).*/\1/'; }
+awk -v a="$(first_loss runs/s3)" -v b="$(first_loss runs/s3chunk)" \
+  'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= 1e-5 * a) }' ||
+  { cat k.log; die "chunked output layer: first loss $(first_loss runs/s3chunk), unchunked $(first_loss runs/s3)"; }
+"$sb" train stage.yaml --set output_dir=runs/bad --set train.logit_chunk_rows=-1 >bad.log 2>&1 && die "logit_chunk_rows -1 accepted"
+grep -q "logit_chunk_rows.*expected 0 (automatic) or more" bad.log || { cat bad.log; die "logit_chunk_rows message"; }
+
 # resume: 12 steps straight == 5 steps, stop, resume the rest (bytes)
 # shellcheck disable=SC2086
 "$sb" train stage.yaml --set output_dir=runs/r $s3 --stop-after 5 >r1.log 2>&1
