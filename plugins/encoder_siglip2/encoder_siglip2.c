@@ -31,11 +31,14 @@ static const sb_option k_options[] = {
      "sigmoid: σ(a)·A + (1-σ(a))·A' (paper); tanh_gate: A + tanh(a)·A'", "sigmoid|tanh_gate"},
     {"dual_attention.weights", SB_OPTION_PATH, "\"\"",
      "safetensors with the self_attn_dual.* / *_dual_alpha tensors; empty: from `weights` or a copy of A", NULL},
+    {"gradient_checkpointing", SB_OPTION_BOOL, "false",
+     "in training, keep only each layer's input and recompute the layer in the backward pass (layers "
+     "with a trainable weight or a trainable input only)", NULL},
 };
 
 typedef struct options {
   const char *weights, *dual_weights;
-  bool random_init, use_head, use_head_set, dual;
+  bool random_init, use_head, use_head_set, dual, ckpt;
   int64_t select_layer, image_size, max_patches;
   int mix;
 } options;
@@ -50,7 +53,8 @@ static int read_options(const sb_config *o, options *op) {
                  sb_config_get_int(o, "max_num_patches", &op->max_patches) ||
                  sb_config_get_bool(o, "dual_attention.enabled", &op->dual) ||
                  sb_config_get_enum(o, "dual_attention.mix", mixes, &op->mix) ||
-                 sb_config_get_path(o, "dual_attention.weights", &op->dual_weights)
+                 sb_config_get_path(o, "dual_attention.weights", &op->dual_weights) ||
+                 sb_config_get_bool(o, "gradient_checkpointing", &op->ckpt)
              ? SB_ERR
              : SB_OK;
 }
@@ -111,6 +115,7 @@ static int configure(const sb_config *o, siglip2 *m, const options *op, const ch
     return sb_config_error(o, "use_head", "the checkpoint has no MAP head (config.json: vision_use_head false)");
   m->use_head = op->use_head && m->cfg.has_head;
   m->dual = op->dual;
+  m->gradient_checkpointing = op->ckpt;
   m->mix = op->mix == 1 ? SB_MIX_TANH_GATE : SB_MIX_SIGMOID;
   if (op->dual_weights[0] && !op->dual)
     return sb_config_error(o, "dual_attention.weights", "is set but dual_attention.enabled is false");

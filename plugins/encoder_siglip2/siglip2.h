@@ -62,6 +62,7 @@ typedef struct siglip2_layer {
   sb_tensor *alpha;        /* [D], the mixing vector (NULL without) */
   sb_tensor *ln2_w, *ln2_b;
   sb_tensor *fc1_w, *fc1_b, *fc2_w, *fc2_b;
+  const struct siglip2 *model; /* the model that holds this layer */
 } siglip2_layer;
 
 /* The MAP head (B.5). */
@@ -80,6 +81,7 @@ typedef struct siglip2 {
   int select;              /* hidden_states index, 0 .. L (resolved from select_layer) */
   bool use_head;           /* compute the pooled output */
   bool dual;               /* dual-channel attention */
+  bool gradient_checkpointing; /* option: recompute each layer in the backward pass */
   sb_mix_mode mix;
   int64_t in_h, in_w;      /* fixed-res: the pixel size forward takes */
   int64_t max_patches;     /* NaFlex: patches per image after preprocessing */

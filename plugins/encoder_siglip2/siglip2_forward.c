@@ -53,6 +53,39 @@ static sb_tensor *encoder_layer(const siglip2 *m, const siglip2_layer *l, sb_ten
   return sb_op_add(x, mlp(m, h, l->fc1_w, l->fc1_b, l->fc2_w, l->fc2_b));
 }
 
+/* Gradient checkpointing: a layer runs without recording and its backward
+ * reruns it from the saved input (the key mask travels as an input). */
+static int layer_fn(void *ctx, sb_tensor *const *in, int n_in, sb_tensor **out, int n_out) {
+  (void)n_out;
+  const siglip2_layer *l = ctx;
+  sb_scope_begin();
+  out[0] = encoder_layer(l->model, l, in[0], n_in > 1 ? in[1] : NULL);
+  if (out[0]) sb_scope_keep(out[0]);
+  sb_scope_end();
+  return out[0] ? SB_OK : SB_ERR;
+}
+
+/* Whether the layer's backward is needed: its input or one of its weights
+ * trains (a frozen tower records nothing, checkpointed or not). */
+static bool layer_trains(const siglip2_layer *l, sb_tensor *x) {
+  const sb_tensor *t[] = {x, l->ln1_w, l->ln1_b, l->attn.qw, l->attn.qb, l->attn.kw, l->attn.kb, l->attn.vw,
+                          l->attn.vb, l->attn.ow, l->attn.ob, l->dual.qw, l->dual.qb, l->dual.kw, l->dual.kb,
+                          l->dual.vw, l->dual.vb, l->dual.ow, l->dual.ob, l->alpha, l->ln2_w, l->ln2_b,
+                          l->fc1_w, l->fc1_b, l->fc2_w, l->fc2_b};
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    if (t[i] && sb_tensor_requires_grad(t[i])) return true;
+  return false;
+}
+
+static sb_tensor *run_layer(const siglip2 *m, const siglip2_layer *l, sb_tensor *x, sb_tensor *key_mask) {
+  if (!x) return NULL;
+  if (m->gradient_checkpointing && sb_grad_enabled() && layer_trains(l, x)) {
+    sb_tensor *in[2] = {x, key_mask}, *y = NULL;
+    return sb_checkpoint(layer_fn, (void *)l, in, key_mask ? 2 : 1, &y, 1) == SB_OK ? y : NULL;
+  }
+  return encoder_layer(m, l, x, key_mask);
+}
+
 /* MAP head: the probe attends over x with nn.MultiheadAttention's packed
  * in_proj ([q; k; v] rows), then z = o + MLP(LayerNorm(o)).
  * x [B, N, D] (post-LN tokens), key_mask [B, N] or NULL -> [B, D] */
@@ -183,7 +216,7 @@ int siglip2_forward(void *self, const sb_encoder_input *in, unsigned flags, sb_e
   sb_tensor *features = m->select == 0 ? x : NULL;
   if (keep) out->hidden_states[0] = x;
   for (int64_t i = 0; i < m->cfg.layers; i++) {
-    x = encoder_layer(m, &m->layer[i], x, mask);
+    x = run_layer(m, &m->layer[i], x, mask);
     if (keep) out->hidden_states[i + 1] = x;
     if (m->select == i + 1) features = x;
   }

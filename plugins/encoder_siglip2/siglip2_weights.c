@@ -143,7 +143,10 @@ int siglip2_declare(siglip2 *m, sb_params *p) {
   m->layer = calloc((size_t)m->cfg.layers, sizeof *m->layer);
   if (!m->layer) return sb_error_set(SB_ERR_NOMEM, SIGLIP2_NAME ": out of memory");
   embeddings(&d, m);
-  for (int64_t i = 0; i < m->cfg.layers; i++) encoder_layer(&d, m, i);
+  for (int64_t i = 0; i < m->cfg.layers; i++) {
+    m->layer[i].model = m;
+    encoder_layer(&d, m, i);
+  }
   layer_norm(&d, &m->post_w, &m->post_b, m->cfg.hidden, VPREFIX "post_layernorm");
   if (m->cfg.has_head) map_head(&d, m);
   m->n_base = m->n_params;

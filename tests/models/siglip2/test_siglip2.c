@@ -569,6 +569,47 @@ static int backward_once(enc *e) {
  * none. At the start, sigmoid gives A' half the base gradient and alpha
  * exactly 0 (A = A'); tanh_gate gives alpha a gradient and A' exactly 0
  * (tanh(0) = 0), as llava_tiny's README notes. */
+/* The dual gradients with gradient_checkpointing on are the plain ones,
+ * bit for bit (the recompute runs the same kernels on the same values). */
+static void checkpointed_gradients(void) {
+  enum { MAXP = 64 };
+  float *plain[MAXP] = {0};
+  size_t n_plain = 0;
+  bool same = true;
+  for (int ck = 0; ck < 2; ck++) {
+    enc e;
+    const char *ov[] = {"model.encoder.dual_attention.enabled=true", "model.encoder.gradient_checkpointing=true"};
+    bool ok = enc_open(&e, SB_TEST_DATA "/fixed.yaml", ov, ck ? 2 : 1);
+    CHECK(ok, "checkpointing %d: %s", ck, sb_error_message());
+    if (!ok) {
+      enc_close(&e);
+      break;
+    }
+    sb_param_store_set_trainable(e.m.store, "encoder.dual", true);
+    uint32_t seed = g_rng;
+    CHECK(backward_once(&e) == SB_OK, "backward: %s", sb_error_message());
+    g_rng = ck ? g_rng : seed; /* the second run draws the same weights R, R' */
+    size_t k = 0;
+    for (size_t i = e.self->n_base; i < e.self->n_params && k < MAXP; i++, k++) {
+      sb_tensor *g = sb_tensor_grad(e.self->params[i]);
+      size_t n = g ? (size_t)sb_tensor_numel(g) : 0;
+      float *v = n ? malloc(sizeof(float) * n) : NULL;
+      if (v && sb_tensor_to_host_f32(g, v, n) != SB_OK) free(v), v = NULL;
+      if (!ck) plain[k] = v;
+      else {
+        same = same && v && plain[k] && !memcmp(v, plain[k], sizeof(float) * n);
+        free(v);
+      }
+    }
+    if (!ck) n_plain = k;
+    else CHECK(k == n_plain && k > 0, "%zu dual gradients, %zu without checkpointing", k, n_plain);
+    free_grads(&e);
+    enc_close(&e);
+  }
+  CHECK(same, "dual gradients differ with gradient_checkpointing");
+  for (size_t i = 0; i < MAXP; i++) free(plain[i]);
+}
+
 static void dual_gradients(const char *mix) {
   enc e;
   char mix_ov[64];
@@ -1218,6 +1259,7 @@ int main(void) {
   dual_start(SB_TEST_DATA "/naflex.yaml", "siglip2_naflex_tiny", true, "tanh_gate");
   dual_gradients("sigmoid");
   dual_gradients("tanh_gate");
+  checkpointed_gradients();
   dual_files();
   finite_differences(SB_TEST_DATA "/fixed.yaml", "siglip2_fixedres_tiny", false);
   finite_differences(SB_TEST_DATA "/naflex.yaml", "siglip2_naflex_tiny", true);
