@@ -72,20 +72,6 @@ static int parse(int argc, char **argv, encode_args *a) {
   return SB_OK;
 }
 
-/* Whether the checkpoint already holds dual-channel weights (named
- * "<attention module>_dual.*" and "..._dual_alpha", SPATIALBOOST.md). */
-static bool holds_dual(const char *weights) {
-  sb_st_set *set = sb_st_set_open(weights);
-  bool dual = false;
-  for (size_t i = 0; set && i < sb_st_set_count(set) && !dual; i++) {
-    const char *name = sb_st_set_at(set, i)->name;
-    dual = strstr(name, "_dual.") || sb_str_ends_with(name, "_dual_alpha");
-  }
-  sb_st_set_close(set);
-  sb_error_clear(); /* an unreadable checkpoint is reported by the plugin */
-  return dual;
-}
-
 /* The encoder's recipe block, from the command line. */
 static sb_recipe *encoder_recipe(const encode_args *a) {
   const char *sets[MAX_ARGS + 8];
@@ -93,7 +79,7 @@ static sb_recipe *encoder_recipe(const encode_args *a) {
   size_t n = 0, k = 0;
   own[k++] = sb_asprintf("model.encoder.plugin=%s", a->encoder);
   own[k++] = sb_asprintf("model.encoder.weights=%s", a->weights);
-  if (!a->dual && holds_dual(a->weights)) own[k++] = sb_strdup("model.encoder.dual_attention.enabled=true");
+  if (!a->dual && sb_weights_hold_dual(a->weights)) own[k++] = sb_strdup("model.encoder.dual_attention.enabled=true");
   if (a->dual) {
     own[k++] = sb_strdup("model.encoder.dual_attention.enabled=true");
     own[k++] = sb_asprintf("model.encoder.dual_attention.weights=%s", a->dual);

@@ -50,20 +50,6 @@ void sb_probe_encoder_spec_free(sb_probe_encoder_spec *s) {
 
 /* ---- building the encoder ---- */
 
-/* Whether the checkpoint holds dual-channel weights ("*_dual.*" or
- * "*_dual_alpha", SPATIALBOOST.md): an exported boosted encoder. */
-static bool holds_dual(const char *weights) {
-  sb_st_set *set = sb_st_set_open(weights);
-  bool dual = false;
-  for (size_t i = 0; set && i < sb_st_set_count(set) && !dual; i++) {
-    const char *name = sb_st_set_at(set, i)->name;
-    dual = strstr(name, "_dual.") || sb_str_ends_with(name, "_dual_alpha");
-  }
-  sb_st_set_close(set);
-  sb_error_clear(); /* an unreadable checkpoint is reported by the plugin */
-  return dual;
-}
-
 /* The recipe of the encoder: model.encoder.{plugin, weights, dual_attention.*,
  * <the spec's --set keys>}. */
 static sb_recipe *encoder_recipe(const sb_probe_encoder_spec *s) {
@@ -72,7 +58,7 @@ static sb_recipe *encoder_recipe(const sb_probe_encoder_spec *s) {
   if (!ov) return NULL;
   ov[n++] = sb_asprintf("model.encoder.plugin=%s", s->plugin);
   ov[n++] = sb_asprintf("model.encoder.weights=%s", s->weights);
-  if (s->dual || holds_dual(s->weights)) ov[n++] = sb_strdup("model.encoder.dual_attention.enabled=true");
+  if (s->dual || sb_weights_hold_dual(s->weights)) ov[n++] = sb_strdup("model.encoder.dual_attention.enabled=true");
   if (s->dual) ov[n++] = sb_asprintf("model.encoder.dual_attention.weights=%s", s->dual);
   for (int i = 0; i < s->n_sets; i++) ov[n++] = sb_asprintf("model.encoder.%s", s->sets[i]);
   bool ok = true;

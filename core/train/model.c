@@ -137,3 +137,15 @@ void sb_model_free(sb_model *m) {
   sb_param_store_free(m->store);
   memset(m, 0, sizeof *m);
 }
+
+bool sb_weights_hold_dual(const char *weights) {
+  sb_st_set *set = sb_st_set_open(weights);
+  bool dual = false;
+  for (size_t i = 0; set && i < sb_st_set_count(set) && !dual; i++) {
+    const char *name = sb_st_set_at(set, i)->name;
+    dual = strstr(name, "_dual.") || sb_str_ends_with(name, "_dual_alpha");
+  }
+  sb_st_set_close(set);
+  sb_error_clear();
+  return dual;
+}

@@ -35,4 +35,10 @@ int sb_model_build(sb_model *m, const sb_config *root, uint64_t seed, unsigned m
  * recipe's views of it (e.g. sb_recipe_check_unused). */
 void sb_model_free(sb_model *m);
 
+/* Whether an encoder checkpoint (a folder, a .safetensors or an index file)
+ * already holds dual-channel weights, named "<attention module>_dual.*" and
+ * "..._dual_alpha" (SPATIALBOOST.md): an exported boosted encoder. An
+ * unreadable checkpoint gives false; the plugin reports it when it loads. */
+bool sb_weights_hold_dual(const char *weights);
+
 #endif
