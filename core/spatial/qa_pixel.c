@@ -138,12 +138,10 @@ static void meta_pixel(sb_jw *w, const qa_point *p) {
   sb_jw_end(w);
 }
 
-static int ask_depth(qa_scene *s, const qa_point *p) {
-  char pt[48], d[48];
-  snprintf(pt, sizeof pt, "(%.2f, %.2f)", p->x, p->y);
-  qa_depth_text(p->depth, d, sizeof d);
-  char *q = in_view(s, p->view, qa_fill(QA_PICK(s, k_depth_q), pt, NULL, NULL, NULL));
-  char *a = qa_fill(QA_PICK(s, k_depth_a), pt, d, NULL, NULL);
+/* Asks q -> a (both freed here) and opens the turn's question record with
+ * its turn, level, type and view; the caller adds the rest and closes it.
+ * The turn, or a negative error. */
+static int ask_and_record(qa_scene *s, char *q, char *a, const char *type, int view) {
   int turn = q && a ? qa_ask(s, q, a) : SB_ERR_NOMEM;
   free(q), free(a);
   if (turn < 0) return turn;
@@ -151,8 +149,20 @@ static int ask_depth(qa_scene *s, const qa_point *p) {
   sb_jw_object(w);
   sb_jw_key(w, "turn"), sb_jw_int(w, turn);
   sb_jw_key(w, "level"), sb_jw_string(w, "pixel");
-  sb_jw_key(w, "type"), sb_jw_string(w, "depth");
-  sb_jw_key(w, "view"), sb_jw_int(w, p->view);
+  sb_jw_key(w, "type"), sb_jw_string(w, type);
+  sb_jw_key(w, "view"), sb_jw_int(w, view);
+  return turn;
+}
+
+static int ask_depth(qa_scene *s, const qa_point *p) {
+  char pt[48], d[48];
+  snprintf(pt, sizeof pt, "(%.2f, %.2f)", p->x, p->y);
+  qa_depth_text(p->depth, d, sizeof d);
+  char *q = in_view(s, p->view, qa_fill(QA_PICK(s, k_depth_q), pt, NULL, NULL, NULL));
+  char *a = qa_fill(QA_PICK(s, k_depth_a), pt, d, NULL, NULL);
+  int turn = ask_and_record(s, q, a, "depth", p->view);
+  if (turn < 0) return turn;
+  sb_jw *w = &s->questions;
   sb_jw_key(w, "point"), meta_point(w, p);
   sb_jw_key(w, "pixel"), meta_pixel(w, p);
   sb_jw_key(w, "depth_m"), sb_jw_num(w, p->depth, 4);
@@ -174,15 +184,9 @@ static int ask_compare(qa_scene *s, const qa_point *p1, const qa_point *p2) {
   const char *at = farther ? QA_PICK(s, k_farther_a) : QA_PICK(s, k_closer_a);
   char *q = in_view(s, p1->view, qa_fill(qt, a1, a2, NULL, NULL));
   char *a = qa_fill(at, one_wins ? "Point 1" : "Point 2", one_wins ? "Point 2" : "Point 1", dw, dl);
-  int turn = q && a ? qa_ask(s, q, a) : SB_ERR_NOMEM;
-  free(q), free(a);
+  int turn = ask_and_record(s, q, a, farther ? "farther" : "closer", p1->view);
   if (turn < 0) return turn;
   sb_jw *w = &s->questions;
-  sb_jw_object(w);
-  sb_jw_key(w, "turn"), sb_jw_int(w, turn);
-  sb_jw_key(w, "level"), sb_jw_string(w, "pixel");
-  sb_jw_key(w, "type"), sb_jw_string(w, farther ? "farther" : "closer");
-  sb_jw_key(w, "view"), sb_jw_int(w, p1->view);
   sb_jw_key(w, "points"), sb_jw_array(w), meta_point(w, p1), meta_point(w, p2), sb_jw_end(w);
   sb_jw_key(w, "pixels"), sb_jw_array(w), meta_pixel(w, p1), meta_pixel(w, p2), sb_jw_end(w);
   double d[2] = {p1->depth, p2->depth};
