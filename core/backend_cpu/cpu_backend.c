@@ -71,6 +71,9 @@ static const sb_kernel_fn k_cpu_kernels[SB_K_COUNT] = {
     [SB_K_SWIGLU_BACKWARD] = sb_cpu_k_swiglu_backward,
     [SB_K_ADAMW] = sb_cpu_k_adamw,
     [SB_K_SGD] = sb_cpu_k_sgd,
+    [SB_K_XENT_BLOCK] = sb_cpu_k_xent_block,
+    [SB_K_XENT_FINISH] = sb_cpu_k_xent_finish,
+    [SB_K_XENT_BLOCK_BACKWARD] = sb_cpu_k_xent_block_backward,
 };
 
 static const sb_backend_vtable k_cpu_vtable = {

@@ -42,6 +42,9 @@ SB_CPU_KERNEL(swiglu);
 SB_CPU_KERNEL(swiglu_backward);
 SB_CPU_KERNEL(adamw);
 SB_CPU_KERNEL(sgd);
+SB_CPU_KERNEL(xent_block);
+SB_CPU_KERNEL(xent_finish);
+SB_CPU_KERNEL(xent_block_backward);
 
 /* Buffer i of the call as a typed pointer. */
 #define KB(call, i, type) ((type *)(call)->bufs[i].ptr)

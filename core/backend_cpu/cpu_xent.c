@@ -1,7 +1,10 @@
 /* cpu_xent.c — cross-entropy over rows of logits with an ignore index,
  * one row at a time through a log-sum-exp (no softmax copy is kept); the
- * backward recomputes the probabilities from the saved log-sum-exp. */
+ * backward recomputes the probabilities from the saved log-sum-exp. Also
+ * the blockwise form (kernels.h sb_kp_xent_block): an online log-sum-exp
+ * over blocks of vocabulary columns, for logits never held whole. */
 #include <math.h>
+#include <stdbool.h>
 
 #include "cpu_backend.h"
 #include "cpu_math.h"
@@ -31,16 +34,27 @@ static float row_max(const float *z, int64_t n) {
 }
 
 /* Σ exp(z[j] - mx): float partial sums over blocks of 4096, added in double
- * (every term is <= 1, so a block's float sum keeps ~7 digits). */
-static double row_sum_exp(const float *z, int64_t n, float mx) {
+ * (every term is <= 1, so a block's float sum keeps ~7 digits). With store,
+ * each term also replaces z[j] (z is written only then). Inlined with a
+ * constant store, so each caller gets its own loop. */
+static inline double row_exp_sum(const float *z, int64_t n, float mx, bool store) {
+  float *zw = (float *)z;
   double s = 0.0;
   for (int64_t b = 0; b < n; b += 4096) {
     const int64_t e = b + 4096 < n ? b + 4096 : n;
     float acc[LANES] = {0};
     int64_t j = b;
     for (; j + LANES <= e; j += LANES)
-      for (int k = 0; k < LANES; k++) acc[k] += sb_cpu_expf(z[j + k] - mx);
-    for (; j < e; j++) acc[0] += sb_cpu_expf(z[j] - mx);
+      for (int k = 0; k < LANES; k++) {
+        const float t = sb_cpu_expf(z[j + k] - mx);
+        if (store) zw[j + k] = t;
+        acc[k] += t;
+      }
+    for (; j < e; j++) {
+      const float t = sb_cpu_expf(z[j] - mx);
+      if (store) zw[j] = t;
+      acc[0] += t;
+    }
     for (int k = 0; k < LANES; k++) s += acc[k];
   }
   return s;
@@ -67,7 +81,7 @@ SB_CPU_KERNEL(cross_entropy) {
     }
     const float *zr = z + r * p->V;
     const float mx = row_max(zr, p->V);
-    float l = mx + (float)log(row_sum_exp(zr, p->V, mx));
+    float l = mx + (float)log(row_exp_sum(zr, p->V, mx, false));
     lse[r] = l;
     loss[r] = l - zr[t];
   }
@@ -95,6 +109,83 @@ SB_CPU_KERNEL(cross_entropy_backward) {
     float l = lse[r], g = grow[r];
     for (int64_t j = 0; j < p->V; j++) gr[j] = sb_cpu_expf(zr[j] - l) * g;
     gr[t] -= g;
+  }
+  return SB_OK;
+}
+
+/* ---- blockwise (logits one block of columns at a time) ---- */
+
+static bool counts(const sb_kp_xent_block *p, int64_t t) { return t != p->ignore_index && t >= 0 && t < p->V; }
+
+SB_CPU_KERNEL(xent_block) {
+  const sb_kp_xent_block *p = KP(call, sb_kp_xent_block);
+  float *z = KB(call, 0, float), *m = KB(call, 1, float), *s = KB(call, 2, float), *zt = KB(call, 3, float),
+        *acc = KB(call, 5, float);
+  const void *tg = call->bufs[4].ptr;
+#pragma omp parallel for schedule(dynamic, 1) if (p->N * p->Vb > 65536)
+  for (int64_t r = 0; r < p->N; r++) {
+    int64_t t = target_at(tg, p->target_dtype, r);
+    float *zr = z + r * p->Vb;
+    if (!counts(p, t)) {
+      if (acc)
+        for (int64_t j = 0; j < p->Vb; j++) zr[j] = 0.0f;
+      continue;
+    }
+    if (t >= p->v0 && t < p->v0 + p->Vb) zt[r] = zr[t - p->v0];
+    const float mo = m[r], bm = row_max(zr, p->Vb), mn = bm > mo ? bm : mo;
+    const double scale = exp((double)mo - (double)mn); /* 0 for the first block (mo = -inf) */
+    if (acc) {
+      float *ar = acc + r * p->D;
+      if (scale != 1.0)
+        for (int64_t d = 0; d < p->D; d++) ar[d] *= (float)scale;
+      s[r] = (float)(s[r] * scale + row_exp_sum(zr, p->Vb, mn, true));
+    } else {
+      s[r] = (float)(s[r] * scale + row_exp_sum(zr, p->Vb, mn, false));
+    }
+    m[r] = mn;
+  }
+  return SB_OK;
+}
+
+SB_CPU_KERNEL(xent_finish) {
+  const sb_kp_xent_block *p = KP(call, sb_kp_xent_block);
+  float *loss = KB(call, 0, float), *lse = KB(call, 1, float), *acc = KB(call, 6, float);
+  const float *m = KB(call, 2, const float), *s = KB(call, 3, const float), *zt = KB(call, 4, const float),
+              *w = KB(call, 7, const float);
+  const void *tg = call->bufs[5].ptr;
+  for (int64_t r = 0; r < p->N; r++) {
+    int64_t t = target_at(tg, p->target_dtype, r);
+    float *ar = acc ? acc + r * p->D : NULL;
+    if (!counts(p, t)) {
+      loss[r] = lse[r] = 0.0f;
+      for (int64_t d = 0; ar && d < p->D; d++) ar[d] = 0.0f;
+      continue;
+    }
+    lse[r] = m[r] + (float)log((double)s[r]);
+    loss[r] = lse[r] - zt[r];
+    if (!ar || !w) continue;
+    const float inv = (float)(1.0 / (double)s[r]), *wt = w + t * p->D;
+    for (int64_t d = 0; d < p->D; d++) ar[d] = ar[d] * inv - wt[d];
+  }
+  return SB_OK;
+}
+
+SB_CPU_KERNEL(xent_block_backward) {
+  const sb_kp_xent_block *p = KP(call, sb_kp_xent_block);
+  float *z = KB(call, 0, float);
+  const float *lse = KB(call, 1, const float), *grow = KB(call, 3, const float);
+  const void *tg = call->bufs[2].ptr;
+#pragma omp parallel for schedule(dynamic, 1) if (p->N * p->Vb > 65536)
+  for (int64_t r = 0; r < p->N; r++) {
+    int64_t t = target_at(tg, p->target_dtype, r);
+    float *zr = z + r * p->Vb;
+    if (!counts(p, t)) {
+      for (int64_t j = 0; j < p->Vb; j++) zr[j] = 0.0f;
+      continue;
+    }
+    const float l = lse[r], g = grow[r];
+    for (int64_t j = 0; j < p->Vb; j++) zr[j] = sb_cpu_expf(zr[j] - l) * g;
+    if (t >= p->v0 && t < p->v0 + p->Vb) zr[t - p->v0] -= g;
   }
   return SB_OK;
 }

@@ -110,3 +110,13 @@ sb_tensor *sb_reduce_to_shape(sb_tensor *g, int ndim, const int64_t *shape) {
   sb_kbuf b[2] = {sb_kbuf_of(out, SB_ACCESS_OUT), sb_kbuf_of(g, SB_ACCESS_IN)};
   return sb_run(g->storage->backend, SB_K_REDUCE, &p, 2, b) ? NULL : out;
 }
+
+int sb_k_gemm(sb_tensor *C, const sb_tensor *A, const sb_tensor *B, bool ta, bool tb, int64_t m, int64_t n,
+              int64_t k, float beta, int64_t batch, int64_t sa, int64_t sb_, int64_t sc) {
+  sb_kp_gemm p = {.trans_a = ta, .trans_b = tb, .m = m, .n = n, .k = k, .alpha = 1.0f,
+                  .beta = beta, .lda = ta ? m : k, .ldb = tb ? k : n, .ldc = n,
+                  .batch = batch, .stride_a = sa, .stride_b = sb_, .stride_c = sc};
+  sb_kbuf b[3] = {sb_kbuf_of(C, SB_ACCESS_INOUT), sb_kbuf_of(A, SB_ACCESS_IN),
+                  sb_kbuf_of(B, SB_ACCESS_IN)};
+  return sb_run(C->storage->backend, SB_K_GEMM, &p, 3, b);
+}

@@ -33,6 +33,10 @@ int sb_k_copy(sb_tensor *dst, const sb_tensor *src);
 /* A tensor of `shape` viewing x's values broadcast (stride 0 on new dims),
  * materialised as a contiguous copy. */
 sb_tensor *sb_k_broadcast_to(sb_tensor *x, int ndim, const int64_t *shape);
+/* C = op(A)·op(B) + beta·C on contiguous operands (row-major, op = ᵀ when
+ * ta/tb), batch products with batch strides sa, sb_, sc (batch 1: 0s). */
+int sb_k_gemm(sb_tensor *C, const sb_tensor *A, const sb_tensor *B, bool ta, bool tb, int64_t m, int64_t n,
+              int64_t k, float beta, int64_t batch, int64_t sa, int64_t sb_, int64_t sc);
 /* Rows of a tensor seen as [rows, last dim]. */
 int64_t sb_rows(const sb_tensor *x);
 

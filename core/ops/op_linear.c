@@ -4,19 +4,6 @@
 
 #include "op_common.h"
 
-/* C = alpha·op(A)·op(B) + beta·C on 2-D contiguous operands (batch 1), or
- * batched with the given batch strides. */
-static int gemm(sb_tensor *C, const sb_tensor *A, const sb_tensor *B, bool ta, bool tb, int64_t m,
-                int64_t n, int64_t k, float beta, int64_t batch, int64_t sa, int64_t sb_,
-                int64_t sc) {
-  sb_kp_gemm p = {.trans_a = ta, .trans_b = tb, .m = m, .n = n, .k = k, .alpha = 1.0f,
-                  .beta = beta, .lda = ta ? m : k, .ldb = tb ? k : n, .ldc = n,
-                  .batch = batch, .stride_a = sa, .stride_b = sb_, .stride_c = sc};
-  sb_kbuf b[3] = {sb_kbuf_of(C, SB_ACCESS_INOUT), sb_kbuf_of(A, SB_ACCESS_IN),
-                  sb_kbuf_of(B, SB_ACCESS_IN)};
-  return sb_run(C->storage->backend, SB_K_GEMM, &p, 3, b);
-}
-
 /* ---- linear ---- */
 
 /* saved: x2 [N, in] (for gw), w [out, in] (for gx) */
@@ -28,12 +15,12 @@ static int linear_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) 
   if (!g2) return SB_ERR;
   if (n->needs_grad[0]) {
     sb_tensor *gx = sb_op_new(n->backend, 2, x->shape);
-    if (!gx || gemm(gx, g2, w, false, false, N, in, out, 0.0f, 1, 0, 0, 0)) return SB_ERR;
+    if (!gx || sb_k_gemm(gx, g2, w, false, false, N, in, out, 0.0f, 1, 0, 0, 0)) return SB_ERR;
     if (!(gin[0] = sb_op_reshape(gx, n->in_ndim[0], n->in_shape[0]))) return SB_ERR;
   }
   if (n->needs_grad[1]) {
     sb_tensor *gw = sb_op_new(n->backend, 2, w->shape);
-    if (!gw || gemm(gw, g2, x, true, false, out, in, N, 0.0f, 1, 0, 0, 0)) return SB_ERR;
+    if (!gw || sb_k_gemm(gw, g2, x, true, false, out, in, N, 0.0f, 1, 0, 0, 0)) return SB_ERR;
     gin[1] = gw;
   }
   if (n->n_inputs > 2 && n->needs_grad[2]) {
@@ -72,7 +59,7 @@ sb_tensor *sb_op_linear(sb_tensor *x, sb_tensor *w, sb_tensor *b) {
     if (!rows || !brow || sb_k_copy(rows, brow)) return NULL;
     beta = 1.0f;
   }
-  if (gemm(y, x2, wc, false, true, N, out, in, beta, 1, 0, 0, 0)) return NULL;
+  if (sb_k_gemm(y, x2, wc, false, true, N, out, in, beta, 1, 0, 0, 0)) return NULL;
   sb_tensor *inputs[3] = {x2, wc, bc};
   int n_in = bc ? 3 : 2;
   if (sb_autograd_should_record(inputs, n_in)) {
@@ -105,8 +92,8 @@ static int matmul_backward(sb_op_node *node, sb_tensor *const *g, sb_tensor **gi
   if (node->needs_grad[0]) { /* dA' = G op(B)ᵀ; with ta, dA = (dA')ᵀ = op(B) Gᵀ */
     sb_tensor *gA = sb_op_new(node->backend, node->in_ndim[0], node->in_shape[0]);
     if (!gA) return SB_ERR;
-    int rc = !c->ta ? gemm(gA, G, B, false, !c->tb, m, k, n, 0.0f, bt, sg, sbb, sa)
-                    : gemm(gA, B, G, c->tb, true, k, m, n, 0.0f, bt, sbb, sg, sa);
+    int rc = !c->ta ? sb_k_gemm(gA, G, B, false, !c->tb, m, k, n, 0.0f, bt, sg, sbb, sa)
+                    : sb_k_gemm(gA, B, G, c->tb, true, k, m, n, 0.0f, bt, sbb, sg, sa);
     if (rc) return SB_ERR;
     gin[0] = gA;
   }
@@ -123,8 +110,8 @@ static int matmul_backward(sb_op_node *node, sb_tensor *const *g, sb_tensor **gi
         Gr = sb_tensor_view(G, 2, (int64_t[]){m, n}, (int64_t[]){n, 1}, G->offset + r * sg);
         if (!Ar || !Gr) return SB_ERR;
       }
-      int rc = !c->tb ? gemm(gB, Ar, Gr, !c->ta, false, k, n, m, 1.0f, per, sa, sg, c->shared_b ? 0 : k * n)
-                      : gemm(gB, Gr, Ar, true, c->ta, n, k, m, 1.0f, per, sg, sa, c->shared_b ? 0 : k * n);
+      int rc = !c->tb ? sb_k_gemm(gB, Ar, Gr, !c->ta, false, k, n, m, 1.0f, per, sa, sg, c->shared_b ? 0 : k * n)
+                      : sb_k_gemm(gB, Gr, Ar, true, c->ta, n, k, m, 1.0f, per, sg, sa, c->shared_b ? 0 : k * n);
       if (rc) return SB_ERR;
     }
     gin[1] = gB;
@@ -154,7 +141,7 @@ sb_tensor *sb_op_matmul(sb_tensor *a, sb_tensor *b, bool trans_a, bool trans_b) 
   memcpy(os, a->shape, sizeof(int64_t) * (size_t)a->ndim);
   os[a->ndim - 2] = m, os[a->ndim - 1] = n;
   sb_tensor *y = sb_op_new(a->storage->backend, a->ndim, os);
-  if (!y || gemm(y, ac, bc, trans_a, trans_b, m, n, k, 0.0f, batch, m * k, shared_b ? 0 : k * n, m * n))
+  if (!y || sb_k_gemm(y, ac, bc, trans_a, trans_b, m, n, k, 0.0f, batch, m * k, shared_b ? 0 : k * n, m * n))
     return NULL;
   sb_tensor *inputs[2] = {ac, bc};
   if (sb_autograd_should_record(inputs, 2)) {

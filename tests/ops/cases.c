@@ -26,6 +26,7 @@
  *   rope         ip[0] ROPE_* table kind, ip[1] first, ip[2] R (rows for 2-D),
  *                ip[3] cols (2-D), fp[0] theta (in[1] positions when the kind has them)
  *   cross_entropy ip[0] ignore_index, ip[1] sb_reduction, fp[0] divisor
+ *   linear_cross_entropy  the same, and ip[2] the block of columns
  *   patchify     ip[0] patch size
  *   mix          ip[0] sb_mix_mode
  *
@@ -79,6 +80,13 @@
  *   T_XENT        log-sum-exp in float32 (expf of z - max: u·6, log of a
  *                 double sum, mx + log: u·|lse| <= u·5), loss = lse - z_t,
  *                 row weights, a double sum: 16u absolute and relative.
+ *   T_LXENT(K, V) cross-entropy of logits from K-term float32 products
+ *                 (operands <= 1: each logit errs by <= K²u, see T_DOT,
+ *                 moving lse and z_t by as much: 2K²u) over V columns in
+ *                 blocks (the running sum of exp is float32, one rounding
+ *                 per block: <= V·u in lse); the gradient also sums V
+ *                 float32 products p·w (<= V·u·Σp|w| <= V·u). On top of
+ *                 T_XENT: atol (16 + 2K² + 2V)·u.
  */
 #include <math.h>
 
@@ -106,6 +114,7 @@
 #define T_ATTN(K) {2 * (K) * U32, 2 * (K) * (K) * U32}
 #define T_ROPE(A) {4 * U32, 8 * U32 * ((A) + 1)}
 #define T_XENT {16 * U32, 16 * U32}
+#define T_LXENT(K, V) {16 * U32, (16 + 2 * (K) * (K) + 2 * (V)) * U32}
 
 /* ---- run functions: the op calls ---- */
 
@@ -276,6 +285,12 @@ static int run_rope_tables(const op_case *c, sb_tensor *const *in, sb_tensor **o
 
 static int run_cross_entropy(const op_case *c, sb_tensor *const *in, sb_tensor **out) {
   out[0] = sb_op_cross_entropy(in[0], in[1], c->ip[0], (sb_reduction)c->ip[1], (float)c->fp[0]);
+  return out[0] ? SB_OK : SB_ERR;
+}
+
+static int run_linear_cross_entropy(const op_case *c, sb_tensor *const *in, sb_tensor **out) {
+  out[0] = sb_op_linear_cross_entropy(in[0], in[1], in[2], c->ip[0], (sb_reduction)c->ip[1], (float)c->fp[0],
+                                      c->ip[2]);
   return out[0] ? SB_OK : SB_ERR;
 }
 
@@ -761,6 +776,29 @@ const op_case g_cases[] = {
      .ip = {2, SB_REDUCTION_MEAN}, .n_in = 2,
      .in = {{SH(6, 5), .lo = -3, .hi = 3, .view = {PERM(1, 0)}}, {.kind = IN_INDEX, .dtype = SB_DTYPE_I32, SH(5), VALS(2, 0, 5, 2, 1)}},
      .out = {{.ndim = 0}}, .fwd = T_XENT, .grad = T_XENT},
+    /* fused output layer (hidden, weight in [-1, 1]); blocks that do not
+     * divide V; a frozen weight takes the forward-accumulated gradient.
+     * 8 rows over 6 blocks: rows whose running max moves to a later block
+     * (the rescaling of the accumulated gradient) are all but certain. */
+    {.name = "linear_cross_entropy/frozen_weight_blocks", .run = run_linear_cross_entropy,
+     .ref = ref_linear_cross_entropy, .ip = {-100, SB_REDUCTION_MEAN, 2}, .n_in = 3,
+     .in = {{SH(8, 6)}, {.kind = IN_FROZEN, SH(11, 6)},
+            {.kind = IN_INDEX, .dtype = SB_DTYPE_I64, SH(8), VALS(3, -100, 10, 0, 7, 1, 5, 9)}},
+     .out = {{.ndim = 0}}, .fwd = T_LXENT(6, 11), .grad = T_LXENT(6, 11), .fd32 = 1e-2},
+    {.name = "linear_cross_entropy/trained_weight_sum_i32", .run = run_linear_cross_entropy,
+     .ref = ref_linear_cross_entropy, .ip = {-100, SB_REDUCTION_SUM, 3}, .fp = {2.5}, .n_in = 3,
+     .in = {{SH(4, 5)}, {SH(7, 5)}, {.kind = IN_INDEX, .dtype = SB_DTYPE_I32, SH(4), VALS(6, 0, -100, 2)}},
+     .out = {{.ndim = 0}}, .fwd = T_LXENT(5, 7), .grad = T_LXENT(5, 7), .fd32 = 1e-2},
+    {.name = "linear_cross_entropy/weight_only_strided_one_block", .run = run_linear_cross_entropy,
+     .ref = ref_linear_cross_entropy, .ip = {2, SB_REDUCTION_MEAN, 0}, .n_in = 3,
+     .in = {{.kind = IN_FROZEN, SH(3, 4)}, {SH(4, 9), .view = {PERM(1, 0)}},
+            {.kind = IN_INDEX, .dtype = SB_DTYPE_I64, SH(3), VALS(8, 2, 1)}},
+     .out = {{.ndim = 0}}, .fwd = T_LXENT(4, 9), .grad = T_LXENT(4, 9)},
+    {.name = "linear_cross_entropy/all_ignored", .run = run_linear_cross_entropy,
+     .ref = ref_linear_cross_entropy, .ip = {-100, SB_REDUCTION_MEAN, 2}, .n_in = 3,
+     .in = {{SH(2, 3)}, {.kind = IN_FROZEN, SH(5, 3)},
+            {.kind = IN_INDEX, .dtype = SB_DTYPE_I64, SH(2), VALS(-100, -100)}},
+     .out = {{.ndim = 0}}, .fwd = T_EXACT, .grad = T_EXACT},
     {.name = "mse", .run = run_mse, .ref = ref_mse, .n_in = 2, .in = {{SH(3, 4)}, {SH(3, 4)}},
      .out = {{.ndim = 0}}, .fwd = T_ROUND2, .grad = {4 * U32, 0}, .fd32 = 1e-2},
     {.name = "mse/frozen_target_strided", .run = run_mse, .ref = ref_mse, .n_in = 2,

@@ -484,6 +484,22 @@ void ref_cross_entropy(const op_case *c, const rbuf *in, rbuf *out) {
   else out[0].v[0] = c->fp[0] > 0 ? total / c->fp[0] : total;
 }
 
+/* in[0] hidden [N, D], in[1] weight [V, D], in[2] targets: the logits in
+ * double, then ref_cross_entropy (ip[0] ignore_index, ip[1] reduction,
+ * fp[0] divisor; ip[2], the block, does not change the result). */
+void ref_linear_cross_entropy(const op_case *c, const rbuf *in, rbuf *out) {
+  int64_t N = in[0].shape[0], D = in[0].shape[1], V = in[1].shape[0];
+  rbuf z[2] = {{.v = malloc(sizeof(double) * (size_t)(N * V + 1)), .ndim = 2, .shape = {N, V}}, in[2]};
+  for (int64_t r = 0; r < N; r++)
+    for (int64_t v = 0; v < V; v++) {
+      double acc = 0.0;
+      for (int64_t d = 0; d < D; d++) acc += in[0].v[r * D + d] * in[1].v[v * D + d];
+      z[0].v[r * V + v] = acc;
+    }
+  ref_cross_entropy(c, z, out);
+  free(z[0].v);
+}
+
 void ref_mse(const op_case *c, const rbuf *in, rbuf *out) {
   int64_t n = rb_numel(in[0].ndim, in[0].shape);
   double s = 0.0;

@@ -137,6 +137,7 @@ void ref_attention(const op_case *c, const rbuf *in, rbuf *out);
 void ref_rope(const op_case *c, const rbuf *in, rbuf *out);
 void ref_rope_tables(const op_case *c, const rbuf *in, rbuf *out);
 void ref_cross_entropy(const op_case *c, const rbuf *in, rbuf *out);
+void ref_linear_cross_entropy(const op_case *c, const rbuf *in, rbuf *out);
 void ref_mse(const op_case *c, const rbuf *in, rbuf *out);
 void ref_patchify(const op_case *c, const rbuf *in, rbuf *out);
 void ref_mix(const op_case *c, const rbuf *in, rbuf *out);

@@ -43,6 +43,9 @@ typedef enum sb_kernel_id {
   SB_K_SWIGLU_BACKWARD = 26,   /* sb_kp_rows      bufs: ggate OUT(opt), gup OUT(opt), gy, gate, up */
   SB_K_ADAMW = 27,             /* sb_kp_adamw     bufs: p INOUT, g, m INOUT, v INOUT */
   SB_K_SGD = 28,               /* sb_kp_sgd       bufs: p INOUT, g */
+  SB_K_XENT_BLOCK = 29,        /* sb_kp_xent_block bufs: z INOUT [N, Vb], m INOUT [N], s INOUT [N], zt INOUT [N], targets, acc INOUT (opt) [N, D] */
+  SB_K_XENT_FINISH = 30,       /* sb_kp_xent_block bufs: loss OUT [N], lse OUT [N], m, s, zt, targets, acc INOUT (opt), w (opt) [V, D] */
+  SB_K_XENT_BLOCK_BACKWARD = 31, /* sb_kp_xent_block bufs: z INOUT [N, Vb], lse, targets, grow [N] */
   SB_K_COUNT
 } sb_kernel_id;
 
@@ -141,6 +144,28 @@ typedef struct sb_kp_xent {
   int64_t N, V, ignore_index;
   int32_t target_dtype;
 } sb_kp_xent;
+
+/* Cross-entropy of logits z = h·wᵀ ([N, V], h [N, D], w [V, D]) that exist
+ * one block of vocabulary columns at a time, z [N, Vb] holding columns
+ * v0..v0+Vb-1 (the op computes it with a GEMM). Rows whose target is
+ * ignore_index do not count; the op checks every other target lies in
+ * [0, V) before the first block.
+ *   block:  an online log-sum-exp per row: m the running max (start
+ *           -inf), s the running sum of exp(z - m) (start 0), zt
+ *           the target's logit once its block has passed. With acc: acc[r]
+ *           is scaled by exp(m_old - m_new) and z is overwritten by
+ *           exp(z - m_new) (0 in rows that do not count), so that after
+ *           acc += z·w[v0..v0+Vb) acc[r] = Σ_v exp(z_v - m[r])·w[v].
+ *   finish: lse = m + log s, loss = lse - zt (both 0 where not counted);
+ *           with acc and w, acc[r] = acc[r] / s[r] - w[target[r]], the
+ *           gradient of row r's loss with respect to h[r] (0 where not
+ *           counted).
+ *   block backward: z = (exp(z - lse) - [v0 + j == target])·grow (0 where
+ *           not counted), the block of the logits' gradient. */
+typedef struct sb_kp_xent_block {
+  int64_t N, V, D, v0, Vb, ignore_index;
+  int32_t target_dtype;
+} sb_kp_xent_block;
 
 /* src [outer, n_src, inner], index [n_index] (index_dtype), out [outer,
  * n_index, inner]: out[o, i, :] = src[o, index[i], :]. Scatter-add does the

@@ -139,6 +139,16 @@ typedef enum sb_reduction {
 SB_API sb_tensor *sb_op_cross_entropy(sb_tensor *logits, sb_tensor *targets,
                                       int64_t ignore_index, sb_reduction reduction,
                                       float divisor);
+/* sb_op_cross_entropy(hidden·weightᵀ, targets, ...) without the [N, V]
+ * logits: hidden [N, D], weight [V, D], targets [N] (I32/I64). The logits
+ * exist one block of `block` vocabulary columns at a time (0: about 2^22
+ * floats of them, at least 256 columns); memory is O(N·block + N·D). With
+ * a frozen weight the forward also forms hidden's gradient (no extra
+ * products); with a trained weight the backward recomputes each block's
+ * logits. Same reductions and ignore rule as sb_op_cross_entropy. 0-d. */
+SB_API sb_tensor *sb_op_linear_cross_entropy(sb_tensor *hidden, sb_tensor *weight, sb_tensor *targets,
+                                             int64_t ignore_index, sb_reduction reduction, float divisor,
+                                             int64_t block);
 /* mean((a - b)²), 0-d. */
 SB_API sb_tensor *sb_op_mse(sb_tensor *a, sb_tensor *b);
 
