@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "mm_forward.h"
 #include "run_open.h"
+#include "slots.h"
 #include "spatialboost/spatialboost.h"
 #include "util.h"
 
@@ -144,7 +145,7 @@ static int generate(sb_run *r, const chat_args *a, char **answer) {
   sb_mm_output mo;
   rc = sb_mm_embed(&r->model, &b, &mo);
   int64_t L = rc == SB_OK ? sb_tensor_dim(mo.inputs_embeds, 1) : 0, *out = sb_calloc((size_t)a->max_new + 1, sizeof *out);
-  sb_llm_cache *cache = rc == SB_OK && out ? lv->cache_new(r->model.llm.self, 1, L + a->max_new) : NULL;
+  sb_llm_cache *cache = rc == SB_OK && out ? sb_llm_cache_new(lv, r->model.llm.self, r->model.llm.desc->name, 1, L + a->max_new) : NULL;
   if (rc == SB_OK && !cache) rc = sb_error_prefix("llm cache");
   float *logits = sb_malloc(sizeof(float) * (size_t)li.vocab_size);
   sb_rng rng;

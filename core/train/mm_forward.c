@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mm_forward.h"
+#include "slots.h"
 #include "spatialboost/spatialboost.h"
 #include "util.h"
 
@@ -165,6 +166,21 @@ static int64_t chunk_rows(int64_t V, int64_t D) {
   return SB_MAX(1, SB_MIN(lo, hi));
 }
 
+/* The output weight when the loss can take it fused with the output layer
+ * (sb_op_linear_cross_entropy: no [n, V] logits, no chunks, and with a
+ * frozen weight no extra product), else NULL. Only a frozen weight (stages
+ * 1 and 3, evaluation): a trained one would cost the backward one more
+ * product over the vocabulary, where logits + loss cost none. */
+static bool g_fused_head = true;
+
+void sb_mm_set_fused_head(bool enabled) { g_fused_head = enabled; }
+
+static sb_tensor *fused_head_weight(const sb_model *m) {
+  if (!g_fused_head || !sb_loss_has_linear(m->loss.vtable)) return NULL;
+  sb_tensor *w = sb_llm_output_weight(m->llm.vtable, m->llm.self);
+  return w && (!sb_grad_enabled() || !sb_tensor_requires_grad(w)) ? w : NULL;
+}
+
 /* checkpointed: rows [c, D] and their targets [c] -> the summed loss (0-d) */
 static int head_loss(void *ctx, sb_tensor *const *in, int n_in, sb_tensor **out, int n_out) {
   (void)n_in, (void)n_out;
@@ -205,12 +221,18 @@ static int run_llm(const sb_model *m, const host_batch *h, const layout *l, unsi
   free(rows), free(tg);
   /* logits only where a label counts: [n, V], never [B·L, V] */
   sb_tensor *sel = sb_op_index_select(flat, 0, ri);
+  const sb_loss_vtable *xv = m->loss.vtable;
+  sb_tensor *w = fused_head_weight(m);
+  if (w) {
+    sb_loss_input li = {.struct_size = sizeof li, .targets = ti, .num_items = num_items, .hidden = sel, .weight = w};
+    out->loss = xv->compute_linear(m->loss.self, &li);
+    return out->loss ? SB_OK : sb_error_prefix("loss");
+  }
   const int64_t chunk = SB_MIN(n, chunk_rows(info.vocab_size, D));
   if (chunk >= n) { /* in a scope of its own: afterwards only the loss's graph holds the logits */
     sb_scope_begin();
     sb_tensor *logits = lv->logits(m->llm.self, sel);
     sb_loss_input li = {.struct_size = sizeof li, .logits = logits, .targets = ti, .num_items = num_items};
-    const sb_loss_vtable *xv = m->loss.vtable;
     out->loss = logits ? sb_scope_keep(xv->compute(m->loss.self, &li)) : NULL;
     sb_scope_end();
     if (!logits) return sb_error_prefix("llm logits");

@@ -51,4 +51,9 @@ void sb_mm_set_logit_budget(int64_t floats);
  * the budget. */
 void sb_mm_set_logit_rows(int64_t rows);
 
+/* Whether the loss may take the output layer fused in when the llm exposes
+ * its output weight and that weight is frozen (default on; the chunks above
+ * then do not apply). Off: logits + loss as above (tests, benchmarks). */
+void sb_mm_set_fused_head(bool enabled);
+
 #endif

@@ -194,6 +194,7 @@ static const sb_llm_vtable k_vtable = {
     .logits = qwen2_logits,
     .cache_new = qwen2_cache_new,
     .cache_free = qwen2_cache_free,
+    .output_weight = qwen2_output_weight,
 };
 
 static const sb_plugin_descriptor k_descriptor = {

@@ -77,6 +77,7 @@ sb_tensor *qwen2_forward_traced(qwen2 *m, const sb_llm_input *in, sb_tensor **hi
                                 sb_tensor **prenorm);
 /* hidden [..., D] -> logits [..., V]. */
 sb_tensor *qwen2_logits(void *self, sb_tensor *hidden);
+sb_tensor *qwen2_output_weight(void *self);
 /* RoPE tables for a [B, S] block of tokens: cos, sin [S, hd] for positions
  * start .. start+S-1 when position_ids is NULL, else [B, S, hd] for
  * position_ids [B, S] (I32/I64). */

@@ -221,3 +221,7 @@ sb_tensor *qwen2_logits(void *self, sb_tensor *hidden) {
   }
   return sb_op_linear(hidden, m->lm_head, NULL);
 }
+
+/* logits = h·lm_headᵀ exactly, so the core may fuse the output layer with
+ * the loss. */
+sb_tensor *qwen2_output_weight(void *self) { return ((qwen2 *)self)->lm_head; }

@@ -28,12 +28,24 @@ static void *loss_create(const sb_plugin_ctx *ctx) {
 
 static void loss_destroy(void *self) { free(self); }
 
+/* A mean over this call's labelled rows, or a sum over num_items. */
+static sb_reduction reduction_of(const sb_loss_input *in, float *divisor) {
+  *divisor = in->num_items > 0 ? (float)in->num_items : 0.0f;
+  return in->num_items > 0 ? SB_REDUCTION_SUM : SB_REDUCTION_MEAN;
+}
+
 static sb_tensor *loss_compute(void *self, const sb_loss_input *in) {
-  loss_sft *l = self;
-  if (in->num_items > 0)
-    return sb_op_cross_entropy(in->logits, in->targets, l->ignore_index, SB_REDUCTION_SUM,
-                               (float)in->num_items);
-  return sb_op_cross_entropy(in->logits, in->targets, l->ignore_index, SB_REDUCTION_MEAN, 0.0f);
+  float divisor;
+  sb_reduction red = reduction_of(in, &divisor);
+  return sb_op_cross_entropy(in->logits, in->targets, ((loss_sft *)self)->ignore_index, red, divisor);
+}
+
+/* The same loss with the output layer fused in (the logits never exist). */
+static sb_tensor *loss_compute_linear(void *self, const sb_loss_input *in) {
+  float divisor;
+  sb_reduction red = reduction_of(in, &divisor);
+  return sb_op_linear_cross_entropy(in->hidden, in->weight, in->targets, ((loss_sft *)self)->ignore_index, red,
+                                    divisor, 0);
 }
 
 static const sb_loss_vtable k_vtable = {
@@ -41,6 +53,7 @@ static const sb_loss_vtable k_vtable = {
     .create = loss_create,
     .destroy = loss_destroy,
     .compute = loss_compute,
+    .compute_linear = loss_compute_linear,
 };
 
 static const sb_plugin_descriptor k_descriptor = {

@@ -19,7 +19,7 @@ expect() { # file needle
   grep -qF -- "$2" "$1" || { echo "FAIL: '$2' not in output:"; cat "$1"; fail=1; }
 }
 
-run 0 --version;                expect "$out" "spatialboost 0.1.0 (plugin ABI 1.0)"; expect "$out" "OpenBLAS"
+run 0 --version;                expect "$out" "spatialboost 0.1.0 (plugin ABI 1.1)"; expect "$out" "OpenBLAS"
 run 0 --help;                   expect "$out" "usage: spatialboost"; expect "$out" "train"; expect "$out" "plugins"
 run 2;                          expect "$err" "usage: spatialboost"
 run 2 frobnicate;               expect "$err" "'frobnicate' is not a command"

@@ -53,7 +53,7 @@ int main(void) {
   CHECK(self, "create: %s", sb_error_message());
   if (self) {
     float got, w, got_sum;
-    sb_loss_input in = {sizeof in, z, t, 0};
+    sb_loss_input in = {.struct_size = sizeof in, .logits = z, .targets = t};
     CHECK(sb_tensor_item(vt->compute(self, &in), &got) == SB_OK, "mean: %s", sb_error_message());
     sb_tensor_item(want, &w);
     CHECK(fabs(got - w) <= k_tol * fabs(w), "loss %.8f, fixture %.8f", got, w);

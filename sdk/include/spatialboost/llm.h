@@ -38,6 +38,11 @@ typedef struct sb_llm_vtable {
   sb_tensor *(*logits)(void *self, sb_tensor *hidden);
   sb_llm_cache *(*cache_new)(void *self, int64_t batch, int64_t max_length);
   void (*cache_free)(void *self, sb_llm_cache *cache);
+  /* Optional (ABI 1.1): the output weight W [V, D] when logits(h) is exactly
+   * h·Wᵀ (no bias, no scaling or capping), so that the core can fuse the
+   * output layer with the loss and never hold [N, V] logits. NULL (or a
+   * NULL slot): the core always calls logits. */
+  sb_tensor *(*output_weight)(void *self);
 } sb_llm_vtable;
 
 SB_END_DECLS

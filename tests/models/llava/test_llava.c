@@ -7,7 +7,9 @@
  *   stage 1: projector gradients;       stage 2: projector + every LLM gradient;
  *   stage 3: dual-channel + projector gradients through the frozen LLM, for
  *            both mixing rules, from llava_tiny's perturbed dual weights and
- *            from the exact start (A' = A, alpha = 0). */
+ *            from the exact start (A' = A, alpha = 0);
+ * and again with the output layer in chunks, unfused from the loss (stages
+ * 1 and 3 fuse it by default), and with gradient checkpointing. */
 #include <stdlib.h>
 
 #include "../../common/check.h"
@@ -262,6 +264,13 @@ int main(void) {
   printf("chunked output layer (3 rows at a time):\n");
   for (size_t i = 0; i < 3; i++) check_stage(&stages[i]);
   sb_mm_set_logit_budget(0);
+  /* stages 1 and 3 freeze the output layer, so by default the loss takes it
+   * fused (sb_op_linear_cross_entropy); again through logits + loss */
+  sb_mm_set_fused_head(false);
+  printf("output layer and loss unfused:\n");
+  for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
+    if (strncmp(stages[i].label, "stage2", 6) != 0) check_stage(&stages[i]);
+  sb_mm_set_fused_head(true);
   /* again with every block of the encoder and the LLM checkpointed */
   g_ckpt = true;
   printf("gradient checkpointing (encoder and LLM):\n");

@@ -19,7 +19,8 @@ SB_PLUGIN_EXPORT int not_the_entry(void) { return 42; }
 static void *create(const sb_plugin_ctx *ctx) { return calloc(1, 1); }
 static void destroy(void *self) { free(self); }
 static sb_tensor *compute(void *self, const sb_loss_input *in) { return NULL; }
-static const sb_loss_vtable k_vtable = {sizeof(sb_loss_vtable), create, destroy, compute};
+static const sb_loss_vtable k_vtable = {.struct_size = sizeof(sb_loss_vtable), .create = create, .destroy = destroy,
+                                        .compute = compute};
 
 static const sb_option k_options[] = {
     {"alpha", SB_OPTION_FLOAT, "1.0", "a number", NULL},
