@@ -22,9 +22,12 @@
  * holds a gradient or optimizer state (exit status 2 otherwise).
  *   usage: bench_train [--runs N] [--batch B] [--stage fwd|stage1|stage2|stage3] [--demo]
  *                      [--optim adamw|none] [--threads N] [--checkpointing] [--logit-budget FLOATS]
+ *                      [--unfused-head]
  * --checkpointing: the encoder's and the LLM's gradient_checkpointing
  * options on; --logit-budget: sb_mm_set_logit_budget (floats of logits
- * at once; smaller runs the output layer in more checkpointed chunks). */
+ * at once; smaller runs the output layer in more checkpointed chunks);
+ * --unfused-head: logits + loss even where the output layer is frozen
+ * (fwd, stages 1 and 3 fuse it into the loss by default). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,7 +327,7 @@ typedef struct job {
   const char *enc_dir, *llm_dir;
   int stage, runs, threads;
   int64_t B, logit_budget;
-  bool adamw, ckpt;
+  bool adamw, ckpt, unfused;
 } job;
 
 typedef struct env_info {
@@ -348,6 +351,7 @@ static int stage_child(void *ctx, void *out) {
   memset(out, 0, sizeof(result));
   if (j->threads) sb_set_num_threads(j->threads);
   if (j->logit_budget) sb_mm_set_logit_budget(j->logit_budget);
+  sb_mm_set_fused_head(!j->unfused);
   return run_stage(j->dm, j->enc_dir, j->llm_dir, j->stage, j->B, j->runs, j->adamw, j->ckpt, out);
 }
 
@@ -384,6 +388,7 @@ int main(int argc, char **argv) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(a, "--demo") == 0) demo = true;
     else if (strcmp(a, "--checkpointing") == 0) j.ckpt = true;
+    else if (strcmp(a, "--unfused-head") == 0) j.unfused = true;
     else if (v && strcmp(a, "--runs") == 0) j.runs = atoi(v), i++;
     else if (v && strcmp(a, "--batch") == 0) j.B = atoll(v), i++;
     else if (v && strcmp(a, "--threads") == 0) j.threads = atoi(v), i++;
@@ -396,7 +401,8 @@ int main(int argc, char **argv) {
       i++;
     } else
       return fprintf(stderr, "usage: bench_train [--runs N] [--batch B] [--stage fwd|stage1|stage2|stage3] [--demo] "
-                             "[--optim adamw|none] [--threads N] [--checkpointing] [--logit-budget FLOATS]\n"), 1;
+                             "[--optim adamw|none] [--threads N] [--checkpointing] [--logit-budget FLOATS] "
+                             "[--unfused-head]\n"), 1;
   }
   if (j.runs < 1 || j.B < 1) return fprintf(stderr, "bench_train: --runs and --batch must be 1 or more\n"), 1;
   char tmp[] = "/tmp/sb_bench_train_XXXXXX", enc[sizeof tmp + 16], llm[sizeof tmp + 16];
@@ -410,9 +416,10 @@ int main(int argc, char **argv) {
   if (in_child(env_child, &j, &env, sizeof env)) return 1;
   printf("%s\n%s; sgemm 1024^3: %.1f GFLOP/s (the reference below)\n", j.dm->label, env.backend, env.sgemm);
   printf("%lld text tokens per sample, the image after %lld; optimizer: %s; gradient checkpointing %s; "
-         "median of %d steps after 1 warm-up; each stage in its own process\n", (long long)j.dm->text,
-         (long long)j.dm->prefix, j.adamw ? "AdamW (lr 1e-5, no clipping)" : "none (zero grads + forward + backward)",
-         j.ckpt ? "on" : "off", j.runs);
+         "output layer %s; median of %d steps after 1 warm-up; each stage in its own process\n",
+         (long long)j.dm->text, (long long)j.dm->prefix,
+         j.adamw ? "AdamW (lr 1e-5, no clipping)" : "none (zero grads + forward + backward)", j.ckpt ? "on" : "off",
+         j.unfused ? "and loss unfused" : "fused into the loss where frozen", j.runs);
   result res[4] = {0};
   bool done[4] = {0};
   int status = 0;

@@ -144,8 +144,9 @@ static int64_t labelled_rows(const layout *l, int64_t B, int64_t *rows, int64_t 
   return n;
 }
 
-/* Rows of logits computed at once. Above it the output layer and the loss
- * run on chunks of labelled rows under gradient checkpointing, so neither
+/* Rows of logits computed at once where the output layer is not fused into
+ * the loss (a trained output layer, or fusion off). Above it the output
+ * layer and the loss run on chunks of labelled rows under gradient checkpointing, so neither
  * the [n, V] logits nor their gradient ever exist whole (stage 3's long
  * conversations: 3,700 rows of Qwen2's 151,936 words would be 2.2 GB each).
  * The price is the output layer's forward once more in the backward pass.

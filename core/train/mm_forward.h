@@ -41,8 +41,9 @@ int sb_mm_embed(const sb_model *m, const sb_mm_batch *b, sb_mm_output *out);
  * placeholder count that differs from the number of images, shapes). */
 int sb_mm_forward(const sb_model *m, const sb_mm_batch *b, unsigned flags, int64_t num_items, sb_mm_output *out);
 
-/* Floats of logits computed at once; longer batches run the output layer
- * and the loss in checkpointed chunks of rows. By default 2^24 floats but
+/* Floats of logits computed at once where the output layer is not fused
+ * into the loss; longer batches run the output layer and the loss in
+ * checkpointed chunks of rows. By default 2^24 floats but
  * at least 2·hidden_size rows (mm_forward.c says why); for tests and
  * benchmarks, 0 restores the default. */
 void sb_mm_set_logit_budget(int64_t floats);

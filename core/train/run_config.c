@@ -57,8 +57,11 @@ const sb_option sb_train_schema[] = {
     {"checkpoint.keep", SB_OPTION_INT, "3", "checkpoints kept (the newest)", NULL},
     {"log_every", SB_OPTION_INT, "1", "optimizer steps between metric lines", NULL},
     {"logit_chunk_rows", SB_OPTION_INT, "0",
-     "labelled tokens whose logits are computed at once (0: automatic, 64 MB of logits but at least "
-     "2 x the LLM's width); fewer: less memory, more time", NULL},
+     "labelled tokens whose logits are computed at once where the output layer is not fused into the loss "
+     "(0: automatic, 64 MB of logits but at least 2 x the LLM's width); fewer: less memory, more time", NULL},
+    {"fuse_output_layer", SB_OPTION_BOOL, "true",
+     "where the output layer is frozen and the llm and loss plugins allow it, compute the loss from hidden "
+     "states one vocabulary block at a time (no [tokens, vocabulary] logits)", NULL},
 };
 const size_t sb_train_schema_len = sizeof sb_train_schema / sizeof sb_train_schema[0];
 
@@ -135,7 +138,8 @@ int sb_train_options_read(const sb_config *root, sb_train_options *o) {
       sb_config_get_int(t, "checkpoint.every", &o->checkpoint_every) ||
       sb_config_get_int(t, "checkpoint.keep", &o->checkpoint_keep) ||
       sb_config_get_int(t, "log_every", &o->log_every) ||
-      sb_config_get_int(t, "logit_chunk_rows", &o->logit_chunk_rows))
+      sb_config_get_int(t, "logit_chunk_rows", &o->logit_chunk_rows) ||
+      sb_config_get_bool(t, "fuse_output_layer", &o->fuse_output_layer))
     return SB_ERR;
   o->optimizer = opts[opt_i], o->schedule = sched[sched_i];
   size_t n;

@@ -43,6 +43,7 @@ typedef struct sb_train_options {
   double clip_grad_norm;
   int64_t checkpoint_every, checkpoint_keep, log_every;
   int64_t logit_chunk_rows;       /* 0: the multimodal forward's own rule */
+  bool fuse_output_layer;         /* a frozen output layer goes into the loss */
 } sb_train_options;
 
 extern const sb_option sb_run_schema[];

@@ -110,7 +110,7 @@ static int setup(trainer *tr, const sb_stage_opts *o) {
   int rc = sb_run_options_read(root, &tr->run);
   if (rc == SB_OK) rc = sb_train_options_read(root, &tr->t);
   if (rc == SB_OK && tr->run.threads) sb_set_num_threads((int)tr->run.threads);
-  if (rc == SB_OK) sb_mm_set_logit_rows(tr->t.logit_chunk_rows);
+  if (rc == SB_OK) sb_mm_set_logit_rows(tr->t.logit_chunk_rows), sb_mm_set_fused_head(tr->t.fuse_output_layer);
   if (rc == SB_OK && strcmp(tr->run.device, "cpu") != 0)
     rc = sb_config_error(root, "device", "training on '%s' needs its backend plugin, which this build does not have",
                          tr->run.device);

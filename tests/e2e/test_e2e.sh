@@ -96,10 +96,12 @@ echo "$names" | grep -q 'encoder\.layer\.0\.attention\.q_proj' && die "stage 3's
 "$sb" encode --encoder dinov3 --weights exported --image probe.png -o boosted.st >/dev/null 2>&1 || die "encode boosted"
 "$cmp" boosted.st base.st 0 0 last_hidden_state >/dev/null && die "the boosted encoder encodes as the base"
 
-# the output layer in chunks of 2 labelled tokens (train.logit_chunk_rows):
-# the same first loss up to float32 summation order; a negative count is refused
+# stage 3's frozen output layer is fused into the loss by default; unfused,
+# in chunks of 2 labelled tokens (train.logit_chunk_rows): the same first
+# loss up to float32 summation order; a negative count is refused
 # shellcheck disable=SC2086
-"$sb" train stage.yaml --set output_dir=runs/s3chunk $s3 --set train.logit_chunk_rows=2 --stop-after 1 >k.log 2>&1
+"$sb" train stage.yaml --set output_dir=runs/s3chunk $s3 --set train.fuse_output_layer=false \
+  --set train.logit_chunk_rows=2 --stop-after 1 >k.log 2>&1
 first_loss() { head -1 "$1/metrics.jsonl" | sed 's/.*"loss": \([-0-9.e+]*\).*/\1/'; }
 awk -v a="$(first_loss runs/s3)" -v b="$(first_loss runs/s3chunk)" \
   'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= 1e-5 * a) }' ||
