@@ -278,7 +278,10 @@ static int run_stage(const dims *dm0, const char *enc_dir, const char *llm_dir, 
     if (i == 0) busy0 = machine_busy_s(), own0 = own_cpu_s(), wall0 = bench_now();
     double t0 = bench_now();
     rc = step(&r);
-    if (i < 0) continue;
+    if (i < 0) { /* the warm-up: the loss before any optimizer step, whatever --runs */
+      res->loss = r.loss;
+      continue;
+    }
     ts[0][i] = bench_now() - t0, ts[1][i] = r.t_fwd, ts[2][i] = r.t_bwd, ts[3][i] = r.t_opt;
   }
   if (rc == SB_OK) { /* others' CPU time as a share of the machine's cores while timed */
@@ -288,7 +291,7 @@ static int run_stage(const dims *dm0, const char *enc_dir, const char *llm_dir, 
     res->bwd = median(ts[2], runs), res->opt = median(ts[3], runs);
     step_flop(&dm, stage, &res->gflop_fwd, &res->gflop_bwd);
     res->gflop_fwd *= (double)B / 1e9, res->gflop_bwd *= (double)B / 1e9;
-    res->loss = r.loss, res->positions = r.positions, res->labelled = r.labelled;
+    res->positions = r.positions, res->labelled = r.labelled;
     memory_check(&r, res);
     sb_memory_stats ms;
     sb_backend_memory_stats(sb_backend_cpu(), &ms);
@@ -368,7 +371,7 @@ static void print_tables(const result *res, const bool *done, int64_t B, double 
            r->gflop_fwd, r->gflop_bwd, gf, gf / r->step, 100 * gf / r->step / sgemm, 100 * r->foreign);
   }
   printf("\n%-7s %2s %10s %10s %10s %10s %10s %10s %9s %8s\n", "stage", "B", "peak RSS", "arena peak", "weights",
-         "trainable", "grads", "optimizer", "RSS/wts", "loss");
+         "trainable", "grads", "optimizer", "RSS/wts", "1st loss");
   for (int s = 0; s < 4; s++) {
     if (!done[s]) continue;
     const result *r = &res[s];
