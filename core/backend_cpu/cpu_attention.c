@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cpu_backend.h"
+#include "cpu_math.h"
 #include "spatialboost/error.h"
 #include "spatialboost/tensor.h"
 
@@ -93,14 +94,12 @@ static void blas_restore(blas_threads t) {
 
 /* Softmax of one row of scores in place; returns its log-sum-exp. */
 static float softmax_row(float *s, int64_t n) {
-  float mx = -INFINITY;
-  for (int64_t j = 0; j < n; j++) mx = s[j] > mx ? s[j] : mx;
+  const float mx = sb_cpu_row_max(s, n);
   if (mx == -INFINITY) {
     for (int64_t j = 0; j < n; j++) s[j] = 0.0f;
     return -INFINITY;
   }
-  double sum = 0.0;
-  for (int64_t j = 0; j < n; j++) sum += (s[j] = expf(s[j] - mx));
+  const double sum = sb_cpu_exp_sum(s, n, mx, true);
   float inv = (float)(1.0 / sum);
   for (int64_t j = 0; j < n; j++) s[j] *= inv;
   return mx + (float)log(sum);
@@ -166,7 +165,10 @@ static void backward_block(const sb_kp_attention *p, const sb_kcall *call, int64
   scores(p, q, k, mask, b, h, q0, nq, P);
   for (int64_t r = 0; r < nq; r++) { /* P = exp(S - lse); D = rowsum(dO ⊙ O) */
     float *s = P + r * Tk, l = lrow[r];
-    for (int64_t j = 0; j < Tk; j++) s[j] = l == -INFINITY ? 0.0f : expf(s[j] - l);
+    if (l == -INFINITY)
+      for (int64_t j = 0; j < Tk; j++) s[j] = 0.0f;
+    else
+      for (int64_t j = 0; j < Tk; j++) s[j] = sb_cpu_expf(s[j] - l);
     double d = 0.0;
     for (int64_t c = 0; c < hd; c++) d += (double)goh[r * ldq + c] * oh[r * ldq + c];
     D[r] = (float)d;

@@ -1,10 +1,12 @@
-/* cpu_math.h — an exponential the compiler can vectorise, for the kernels
- * whose time is exp over long rows (cross-entropy over a 151,936-word
- * vocabulary: glibc's scalar expf made it slower than the output layer's
- * matrix product). */
+/* cpu_math.h — an exponential the compiler can vectorise, and the sum of
+ * exponentials over a row, for the kernels whose time is exp over long rows
+ * (cross-entropy over a 151,936-word vocabulary: glibc's scalar expf made it
+ * slower than the output layer's matrix product; attention's softmax). */
 #ifndef SB_CORE_CPU_MATH_H
 #define SB_CORE_CPU_MATH_H
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -35,6 +37,52 @@ static inline float sb_cpu_expf(float x) {
   memcpy(&two_n, &bits, sizeof two_n);
   const float y = p * two_n;
   return x < lo ? 0.0f : y;
+}
+
+/* Loops over long rows keep SB_CPU_LANES independent partial results: the
+ * compiler vectorises them without reassociating floating point (no
+ * -ffast-math). */
+#define SB_CPU_LANES 16
+
+/* max over z[0..n) (-inf when n is 0) */
+static inline float sb_cpu_row_max(const float *z, int64_t n) {
+  float m[SB_CPU_LANES];
+  for (int k = 0; k < SB_CPU_LANES; k++) m[k] = -INFINITY;
+  int64_t j = 0;
+  for (; j + SB_CPU_LANES <= n; j += SB_CPU_LANES)
+    for (int k = 0; k < SB_CPU_LANES; k++) m[k] = z[j + k] > m[k] ? z[j + k] : m[k];
+  for (; j < n; j++) m[0] = z[j] > m[0] ? z[j] : m[0];
+  float mx = m[0];
+  for (int k = 1; k < SB_CPU_LANES; k++) mx = m[k] > mx ? m[k] : mx;
+  return mx;
+}
+
+/* Σ exp(z[j] - mx) for mx >= max z: SB_CPU_SB_CPU_LANES float partial sums (so the
+ * loop vectorises without reassociating) over blocks of 4096, added in
+ * double (every term is <= 1, so a block's float sum keeps ~7 digits). With store,
+ * each term also replaces z[j] (z is written only then). Inlined with a
+ * constant store, so each caller gets its own loop. */
+static inline double sb_cpu_exp_sum(const float *z, int64_t n, float mx, bool store) {
+  float *zw = (float *)z;
+  double s = 0.0;
+  for (int64_t b = 0; b < n; b += 4096) {
+    const int64_t e = b + 4096 < n ? b + 4096 : n;
+    float acc[SB_CPU_LANES] = {0};
+    int64_t j = b;
+    for (; j + SB_CPU_LANES <= e; j += SB_CPU_LANES)
+      for (int k = 0; k < SB_CPU_LANES; k++) {
+        const float t = sb_cpu_expf(z[j + k] - mx);
+        if (store) zw[j + k] = t;
+        acc[k] += t;
+      }
+    for (; j < e; j++) {
+      const float t = sb_cpu_expf(z[j] - mx);
+      if (store) zw[j] = t;
+      acc[0] += t;
+    }
+    for (int k = 0; k < SB_CPU_LANES; k++) s += acc[k];
+  }
+  return s;
 }
 
 #endif

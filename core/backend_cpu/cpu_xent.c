@@ -4,7 +4,6 @@
  * the blockwise form (kernels.h sb_kp_xent_block): an online log-sum-exp
  * over blocks of vocabulary columns, for logits never held whole. */
 #include <math.h>
-#include <stdbool.h>
 
 #include "cpu_backend.h"
 #include "cpu_math.h"
@@ -13,51 +12,6 @@
 
 static int64_t target_at(const void *t, int32_t dtype, int64_t r) {
   return dtype == SB_DTYPE_I32 ? ((const int32_t *)t)[r] : ((const int64_t *)t)[r];
-}
-
-/* Rows are long (a vocabulary), so the loops below keep LANES independent
- * partial results: the compiler vectorises them without reassociating
- * floating point (no -ffast-math). */
-#define LANES 16
-
-/* max over z[0..n) */
-static float row_max(const float *z, int64_t n) {
-  float m[LANES];
-  for (int k = 0; k < LANES; k++) m[k] = -INFINITY;
-  int64_t j = 0;
-  for (; j + LANES <= n; j += LANES)
-    for (int k = 0; k < LANES; k++) m[k] = z[j + k] > m[k] ? z[j + k] : m[k];
-  for (; j < n; j++) m[0] = z[j] > m[0] ? z[j] : m[0];
-  float mx = m[0];
-  for (int k = 1; k < LANES; k++) mx = m[k] > mx ? m[k] : mx;
-  return mx;
-}
-
-/* Σ exp(z[j] - mx): float partial sums over blocks of 4096, added in double
- * (every term is <= 1, so a block's float sum keeps ~7 digits). With store,
- * each term also replaces z[j] (z is written only then). Inlined with a
- * constant store, so each caller gets its own loop. */
-static inline double row_exp_sum(const float *z, int64_t n, float mx, bool store) {
-  float *zw = (float *)z;
-  double s = 0.0;
-  for (int64_t b = 0; b < n; b += 4096) {
-    const int64_t e = b + 4096 < n ? b + 4096 : n;
-    float acc[LANES] = {0};
-    int64_t j = b;
-    for (; j + LANES <= e; j += LANES)
-      for (int k = 0; k < LANES; k++) {
-        const float t = sb_cpu_expf(z[j + k] - mx);
-        if (store) zw[j + k] = t;
-        acc[k] += t;
-      }
-    for (; j < e; j++) {
-      const float t = sb_cpu_expf(z[j] - mx);
-      if (store) zw[j] = t;
-      acc[0] += t;
-    }
-    for (int k = 0; k < LANES; k++) s += acc[k];
-  }
-  return s;
 }
 
 SB_CPU_KERNEL(cross_entropy) {
@@ -80,8 +34,8 @@ SB_CPU_KERNEL(cross_entropy) {
       continue;
     }
     const float *zr = z + r * p->V;
-    const float mx = row_max(zr, p->V);
-    float l = mx + (float)log(row_exp_sum(zr, p->V, mx, false));
+    const float mx = sb_cpu_row_max(zr, p->V);
+    float l = mx + (float)log(sb_cpu_exp_sum(zr, p->V, mx, false));
     lse[r] = l;
     loss[r] = l - zr[t];
   }
@@ -132,15 +86,15 @@ SB_CPU_KERNEL(xent_block) {
       continue;
     }
     if (t >= p->v0 && t < p->v0 + p->Vb) zt[r] = zr[t - p->v0];
-    const float mo = m[r], bm = row_max(zr, p->Vb), mn = bm > mo ? bm : mo;
+    const float mo = m[r], bm = sb_cpu_row_max(zr, p->Vb), mn = bm > mo ? bm : mo;
     const double scale = exp((double)mo - (double)mn); /* 0 for the first block (mo = -inf) */
     if (acc) {
       float *ar = acc + r * p->D;
       if (scale != 1.0)
         for (int64_t d = 0; d < p->D; d++) ar[d] *= (float)scale;
-      s[r] = (float)(s[r] * scale + row_exp_sum(zr, p->Vb, mn, true));
+      s[r] = (float)(s[r] * scale + sb_cpu_exp_sum(zr, p->Vb, mn, true));
     } else {
-      s[r] = (float)(s[r] * scale + row_exp_sum(zr, p->Vb, mn, false));
+      s[r] = (float)(s[r] * scale + sb_cpu_exp_sum(zr, p->Vb, mn, false));
     }
     m[r] = mn;
   }
