@@ -215,6 +215,14 @@ int qa_ask(qa_scene *s, const char *question, const char *answer) {
   return rc ? rc : turn;
 }
 
+void qa_record_open(qa_scene *s, int turn, const char *level, const char *type) {
+  sb_jw *w = &s->questions;
+  sb_jw_object(w);
+  sb_jw_key(w, "turn"), sb_jw_int(w, turn);
+  sb_jw_key(w, "level"), sb_jw_string(w, level);
+  sb_jw_key(w, "type"), sb_jw_string(w, type);
+}
+
 static int draw(qa_scene *s, sb_qa_range r) { return r.min + qa_rand(s, r.max - r.min + 1); }
 
 /* ---- meta ---- */

@@ -87,10 +87,7 @@ static char *templated_caption(qa_scene *s, const int *idx) {
 
 static void meta_caption(qa_scene *s, int turn, const char *type, const char *source) {
   sb_jw *w = &s->questions;
-  sb_jw_object(w);
-  sb_jw_key(w, "turn"), sb_jw_int(w, turn);
-  sb_jw_key(w, "level"), sb_jw_string(w, "caption");
-  sb_jw_key(w, "type"), sb_jw_string(w, type);
+  qa_record_open(s, turn, "caption", type);
   sb_jw_key(w, "source"), sb_jw_string(w, source);
   sb_jw_end(w);
 }

@@ -43,6 +43,9 @@ void qa_scene_free(qa_scene *s);
 /* qa.c: a question and its answer as two turns; the first user turn gets
  * the image markers. Returns the user turn's index or a negative error. */
 int qa_ask(qa_scene *s, const char *question, const char *answer);
+/* Opens the meta record of the question asked at `turn`, with its level and
+ * type; the caller adds its own keys and closes it (sb_jw_end). */
+void qa_record_open(qa_scene *s, int turn, const char *level, const char *type);
 /* A uniform integer in [0, n). */
 int qa_rand(qa_scene *s, int n);
 /* One of n strings, uniformly. */

@@ -130,12 +130,10 @@ static char *intro_text(qa_scene *s, const qa_object *a, const qa_object *b) {
   return r;
 }
 
-static void meta_head(sb_jw *w, int turn, const char *level, const char *type, const qa_object *a,
+static void meta_head(qa_scene *s, int turn, const char *level, const char *type, const qa_object *a,
                       const qa_object *b) {
-  sb_jw_object(w);
-  sb_jw_key(w, "turn"), sb_jw_int(w, turn);
-  sb_jw_key(w, "level"), sb_jw_string(w, level);
-  sb_jw_key(w, "type"), sb_jw_string(w, type);
+  sb_jw *w = &s->questions;
+  qa_record_open(s, turn, level, type);
   sb_jw_key(w, "a"), sb_jw_int(w, a->id);
   sb_jw_key(w, "b"), sb_jw_int(w, b->id);
 }
@@ -176,7 +174,7 @@ static int ask_relation(qa_scene *s, int i, int j, rel r) {
   free(q), free(cap), free(cap_w), free(intro), free(cmp), free(ans);
   if (turn < 0) return turn;
   sb_jw *w = &s->questions;
-  meta_head(w, turn, "object", k_type[r][pol], a, b);
+  meta_head(s, turn, "object", k_type[r][pol], a, b);
   sb_jw_key(w, "form"), sb_jw_string(w, which ? "which" : "yesno");
   double v[2] = {norm_value(a, r), norm_value(b, r)}, m[2] = {metric_value(a, r), metric_value(b, r)};
   sb_jw_key(w, "values"), sb_jw_nums(w, v, 2, 2);
@@ -230,7 +228,7 @@ static int ask_distance(qa_scene *s, const qa_object *a, const qa_object *b) {
   double dc = sqrt((ca[0] - cb[0]) * (ca[0] - cb[0]) + (ca[1] - cb[1]) * (ca[1] - cb[1]) +
                    (ca[2] - cb[2]) * (ca[2] - cb[2]));
   sb_jw *w = &s->questions;
-  meta_head(w, turn, "scene", "distance", a, b);
+  meta_head(s, turn, "scene", "distance", a, b);
   sb_jw_key(w, "distance_m"), sb_jw_num(w, d, 4);
   sb_jw_key(w, "spoken"), sb_jw_string(w, spoken);
   sb_jw_key(w, "center_distance_m"), sb_jw_num(w, dc, 4);

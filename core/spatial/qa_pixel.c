@@ -145,12 +145,8 @@ static int ask_and_record(qa_scene *s, char *q, char *a, const char *type, int v
   int turn = q && a ? qa_ask(s, q, a) : SB_ERR_NOMEM;
   free(q), free(a);
   if (turn < 0) return turn;
-  sb_jw *w = &s->questions;
-  sb_jw_object(w);
-  sb_jw_key(w, "turn"), sb_jw_int(w, turn);
-  sb_jw_key(w, "level"), sb_jw_string(w, "pixel");
-  sb_jw_key(w, "type"), sb_jw_string(w, type);
-  sb_jw_key(w, "view"), sb_jw_int(w, view);
+  qa_record_open(s, turn, "pixel", type);
+  sb_jw_key(&s->questions, "view"), sb_jw_int(&s->questions, view);
   return turn;
 }
 
