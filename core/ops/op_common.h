@@ -37,6 +37,13 @@ sb_tensor *sb_k_broadcast_to(sb_tensor *x, int ndim, const int64_t *shape);
  * ta/tb), batch products with batch strides sa, sb_, sc (batch 1: 0s). */
 int sb_k_gemm(sb_tensor *C, const sb_tensor *A, const sb_tensor *B, bool ta, bool tb, int64_t m, int64_t n,
               int64_t k, float beta, int64_t batch, int64_t sa, int64_t sb_, int64_t sc);
+/* Cross-entropy's row weights [N] (float32, on t's backend) from its
+ * targets t [N] (contiguous I32/I64): d loss / d row loss, i.e. 1/count
+ * (mean) or 1/divisor (sum; 1 when divisor <= 0) where the target counts
+ * and 0 where it is ignore_index. A counted target outside [0, V) is an
+ * error naming op and the row. */
+sb_tensor *sb_xent_row_weights(const char *op, sb_tensor *t, int64_t N, int64_t V, int64_t ignore_index,
+                               sb_reduction reduction, float divisor);
 /* Rows of a tensor seen as [rows, last dim]. */
 int64_t sb_rows(const sb_tensor *x);
 

@@ -63,30 +63,6 @@ static int lxent_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
   return SB_OK;
 }
 
-/* Host pass over the targets: the row weights (scale where counted, else 0),
- * after checking every counted target lies in [0, V). */
-static sb_tensor *row_weights(sb_tensor *t, int64_t N, int64_t V, int64_t ignore_index, sb_reduction reduction,
-                              float divisor) {
-  int64_t *tg = malloc(sizeof(int64_t) * (size_t)(N ? N : 1));
-  float *w = malloc(sizeof(float) * (size_t)(N ? N : 1));
-  sb_tensor *tl = t->dtype == SB_DTYPE_I64 ? t : sb_op_cast(t, SB_DTYPE_I64);
-  int rc = tg && w && tl ? sb_tensor_to_host(tl, tg, sizeof(int64_t) * (size_t)N) : SB_ERR_NOMEM;
-  int64_t count = 0;
-  for (int64_t i = 0; rc == SB_OK && i < N; i++) {
-    if (tg[i] == ignore_index) continue;
-    if (tg[i] < 0 || tg[i] >= V)
-      rc = sb_error_set(SB_ERR_SHAPE, "linear_cross_entropy: target %lld in row %lld is outside [0, %lld)",
-                        (long long)tg[i], (long long)i, (long long)V);
-    count++;
-  }
-  float scale = reduction == SB_REDUCTION_MEAN ? (count ? 1.0f / (float)count : 0.0f)
-                                               : (divisor > 0 ? 1.0f / divisor : 1.0f);
-  for (int64_t i = 0; rc == SB_OK && i < N; i++) w[i] = tg[i] != ignore_index ? scale : 0.0f;
-  sb_tensor *rw = rc == SB_OK ? sb_tensor_from_host_on(t->storage->backend, SB_DTYPE_F32, 1, &N, w) : NULL;
-  free(tg), free(w);
-  return rw;
-}
-
 sb_tensor *sb_op_linear_cross_entropy(sb_tensor *hidden, sb_tensor *weight, sb_tensor *targets,
                                       int64_t ignore_index, sb_reduction reduction, float divisor,
                                       int64_t block) {
@@ -104,7 +80,7 @@ sb_tensor *sb_op_linear_cross_entropy(sb_tensor *hidden, sb_tensor *weight, sb_t
   const int64_t N = hidden->shape[0], D = hidden->shape[1], V = weight->shape[0];
   if (V == 0) return sb_op_fail(op, "weight %s has no rows", sb_tensor_shape_str(weight, b, 64));
   sb_tensor *h = sb_op_f32c(hidden), *w = sb_op_f32c(weight), *t = sb_op_contiguous(targets);
-  sb_tensor *rw = h && w && t ? row_weights(t, N, V, ignore_index, reduction, divisor) : NULL;
+  sb_tensor *rw = h && w && t ? sb_xent_row_weights(op, t, N, V, ignore_index, reduction, divisor) : NULL;
   if (!rw) return NULL;
   sb_backend *be = h->storage->backend;
   const bool need_h = sb_autograd_should_record(&h, 1), need_w = sb_autograd_should_record(&w, 1);

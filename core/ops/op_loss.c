@@ -8,7 +8,6 @@
 
 typedef struct xent_ctx {
   sb_kp_xent p;
-  float scale; /* d loss / d row loss for rows that count */
 } xent_ctx;
 
 /* saved: logits, lse, targets, row weights (scale where counted, else 0) */
@@ -31,6 +30,29 @@ static int xent_backward(sb_op_node *n, sb_tensor *const *g, sb_tensor **gin) {
   return SB_OK;
 }
 
+sb_tensor *sb_xent_row_weights(const char *op, sb_tensor *t, int64_t N, int64_t V, int64_t ignore_index,
+                               sb_reduction reduction, float divisor) {
+  int64_t *tg = malloc(sizeof(int64_t) * (size_t)(N ? N : 1));
+  float *w = malloc(sizeof(float) * (size_t)(N ? N : 1));
+  sb_tensor *tl = t->dtype == SB_DTYPE_I64 ? t : sb_op_cast(t, SB_DTYPE_I64);
+  int rc = tg && w && tl ? sb_tensor_to_host(tl, tg, sizeof(int64_t) * (size_t)N) : SB_ERR_NOMEM;
+  int64_t count = 0;
+  for (int64_t i = 0; rc == SB_OK && i < N; i++) {
+    if (tg[i] == ignore_index) continue;
+    if (tg[i] < 0 || tg[i] >= V)
+      rc = sb_error_set(SB_ERR_SHAPE, "%s: target %lld in row %lld is outside [0, %lld)", op,
+                        (long long)tg[i], (long long)i, (long long)V);
+    count++;
+  }
+  /* mean over counted rows; a batch with none gives loss 0 and zero grads */
+  float scale = reduction == SB_REDUCTION_MEAN ? (count ? 1.0f / (float)count : 0.0f)
+                                               : (divisor > 0 ? 1.0f / divisor : 1.0f);
+  for (int64_t i = 0; rc == SB_OK && i < N; i++) w[i] = tg[i] != ignore_index ? scale : 0.0f;
+  sb_tensor *rw = rc == SB_OK ? sb_tensor_from_host_on(t->storage->backend, SB_DTYPE_F32, 1, &N, w) : NULL;
+  free(tg), free(w);
+  return rw;
+}
+
 sb_tensor *sb_op_cross_entropy(sb_tensor *logits, sb_tensor *targets, int64_t ignore_index,
                                sb_reduction reduction, float divisor) {
   if (!sb_op_inputs_ok("cross_entropy", SB_OP_ARGS(logits, targets), 2)) return NULL;
@@ -44,19 +66,7 @@ sb_tensor *sb_op_cross_entropy(sb_tensor *logits, sb_tensor *targets, int64_t ig
   int64_t N = logits->shape[0];
   sb_tensor *z = sb_op_f32c(logits), *t = sb_op_contiguous(targets);
   if (!z || !t) return NULL;
-  /* Which rows count (host copy of the targets, N values). */
-  int64_t *tg = malloc(sizeof(int64_t) * (size_t)(N ? N : 1));
-  float *w = malloc(sizeof(float) * (size_t)(N ? N : 1));
-  sb_tensor *tl = t->dtype == SB_DTYPE_I64 ? t : sb_op_cast(t, SB_DTYPE_I64);
-  int rc = tg && w && tl ? sb_tensor_to_host(tl, tg, sizeof(int64_t) * (size_t)N) : SB_ERR_NOMEM;
-  int64_t count = 0;
-  for (int64_t i = 0; rc == SB_OK && i < N; i++) count += tg[i] != ignore_index;
-  /* mean over counted rows; a batch with none gives loss 0 and zero grads */
-  float scale = reduction == SB_REDUCTION_MEAN ? (count ? 1.0f / (float)count : 0.0f)
-                                               : (divisor > 0 ? 1.0f / divisor : 1.0f);
-  for (int64_t i = 0; rc == SB_OK && i < N; i++) w[i] = tg[i] != ignore_index ? scale : 0.0f;
-  sb_tensor *rw = rc == SB_OK ? sb_tensor_from_host(SB_DTYPE_F32, 1, &N, w) : NULL;
-  free(tg), free(w);
+  sb_tensor *rw = sb_xent_row_weights("cross_entropy", t, N, logits->shape[1], ignore_index, reduction, divisor);
   if (!rw) return NULL;
   sb_backend *be = logits->storage->backend;
   sb_tensor *loss_rows = sb_op_new(be, 1, &N), *lse = sb_op_new(be, 1, &N);
@@ -73,7 +83,7 @@ sb_tensor *sb_op_cross_entropy(sb_tensor *logits, sb_tensor *targets, int64_t ig
   if (sb_autograd_should_record(&z, 1)) {
     sb_op_node *n = sb_op_node_new("cross_entropy", xent_backward, &z, 1);
     if (!n) return NULL;
-    *SB_NODE_CTX(n, xent_ctx) = (xent_ctx){p, scale};
+    *SB_NODE_CTX(n, xent_ctx) = (xent_ctx){p};
     sb_op_node_save(n, z);
     sb_op_node_save(n, lse);
     sb_op_node_save(n, t);

@@ -3,8 +3,9 @@
  * grad mode off (nothing recorded), accumulation over two backward calls, a
  * tensor used twice, tied weights, detach, the tape's lifetime, and gradient
  * checkpointing of a transformer-style block (equal gradients, fewer tape
- * nodes and less memory held during the forward). Each check runs on the
- * current backend and reports one line. */
+ * nodes and less memory held during the forward); also the losses' refusal
+ * of a target outside the vocabulary. Each check runs on the current
+ * backend and reports one line. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,6 +407,28 @@ typedef struct check {
   bool (*fn)(void);
 } check;
 
+/* ---- losses: bad targets ---- */
+
+/* Both cross-entropy ops refuse a counted target outside [0, V) with one
+ * message naming the op and the row; an ignored one (-100) is fine. */
+static bool chk_bad_target(void) {
+  sb_tensor *h = rand_tensor(2, (int64_t[]){3, 4}, true, NULL), *w = rand_tensor(2, (int64_t[]){5, 4}, false, NULL);
+  sb_tensor *bad = sb_tensor_from_host(SB_DTYPE_I64, 1, (int64_t[]){3}, (int64_t[]){1, -100, 5});
+  sb_tensor *ok = sb_tensor_from_host(SB_DTYPE_I64, 1, (int64_t[]){3}, (int64_t[]){1, -100, 4});
+  sb_tensor *z = sb_op_linear(h, w, NULL);
+  EXPECT(sb_op_cross_entropy(z, bad, -100, SB_REDUCTION_MEAN, 0) == NULL, "cross_entropy took target 5 of 5");
+  EXPECT(strstr(sb_error_message(), "cross_entropy: target 5 in row 2 is outside [0, 5)") != NULL,
+         "unexpected message: %s", sb_error_message());
+  EXPECT(sb_op_linear_cross_entropy(h, w, bad, -100, SB_REDUCTION_MEAN, 0, 2) == NULL,
+         "linear_cross_entropy took target 5 of 5");
+  EXPECT(strstr(sb_error_message(), "linear_cross_entropy: target 5 in row 2 is outside [0, 5)") != NULL,
+         "unexpected message: %s", sb_error_message());
+  EXPECT(sb_op_cross_entropy(z, ok, -100, SB_REDUCTION_MEAN, 0) != NULL, "cross_entropy: %s", sb_error_message());
+  EXPECT(sb_op_linear_cross_entropy(h, w, ok, -100, SB_REDUCTION_MEAN, 0, 2) != NULL, "linear_cross_entropy: %s",
+         sb_error_message());
+  return true;
+}
+
 static const check k_checks[] = {
     {"autograd/frozen_weight", chk_frozen_weight},
     {"autograd/grad_mode_off", chk_grad_mode_off},
@@ -417,6 +440,7 @@ static const check k_checks[] = {
     {"autograd/split_partial_use", chk_split_partial},
     {"checkpoint/two_blocks", chk_checkpoint},
     {"checkpoint/params_only", chk_checkpoint_frozen_input},
+    {"loss/bad_target", chk_bad_target},
 };
 
 void run_autograd_checks(const char *label, const char *filter, bool verbose) {
