@@ -12,7 +12,6 @@
  * block's logits (one GEMM more than unfused) and forms dh and dw from the
  * block's gradient. */
 #include <math.h>
-#include <stdlib.h>
 
 #include "op_common.h"
 
@@ -85,15 +84,13 @@ sb_tensor *sb_op_linear_cross_entropy(sb_tensor *hidden, sb_tensor *weight, sb_t
   sb_backend *be = h->storage->backend;
   const bool need_h = sb_autograd_should_record(&h, 1), need_w = sb_autograd_should_record(&w, 1);
   const bool acc_mode = need_h && !need_w;
-  float *neg_inf = malloc(sizeof(float) * (size_t)(N ? N : 1));
-  for (int64_t i = 0; neg_inf && i < N; i++) neg_inf[i] = -INFINITY;
-  sb_tensor *m = neg_inf ? sb_tensor_from_host_on(be, SB_DTYPE_F32, 1, &N, neg_inf) : NULL;
-  free(neg_inf);
+  sb_tensor *m = sb_op_new(be, 1, &N); /* running max: -inf before the first block */
+  if (!m || sb_tensor_fill(m, -INFINITY)) return NULL;
   sb_tensor *s = sb_op_zeros(be, 1, &N), *zt = sb_op_zeros(be, 1, &N);
   sb_tensor *acc = acc_mode ? sb_op_zeros(be, 2, (int64_t[]){N, D}) : NULL;
   sb_kp_xent_block p = {N, V, D, 0, block_cols(N, V, block), ignore_index, (int32_t)t->dtype};
   sb_tensor *z = sb_op_new(be, 2, (int64_t[]){N, p.Vb});
-  if (!m || !s || !zt || (acc_mode && !acc) || !z) return NULL;
+  if (!s || !zt || (acc_mode && !acc) || !z) return NULL;
   const int64_t Vb = p.Vb;
   for (int64_t v0 = 0; v0 < V; v0 += Vb) {
     p.v0 = v0, p.Vb = SB_MIN(Vb, V - v0);

@@ -146,9 +146,10 @@ static int64_t labelled_rows(const layout *l, int64_t B, int64_t *rows, int64_t 
 
 /* Rows of logits computed at once where the output layer is not fused into
  * the loss (a trained output layer, or fusion off). Above it the output
- * layer and the loss run on chunks of labelled rows under gradient checkpointing, so neither
- * the [n, V] logits nor their gradient ever exist whole (stage 3's long
- * conversations: 3,700 rows of Qwen2's 151,936 words would be 2.2 GB each).
+ * layer and the loss run on chunks of labelled rows under gradient
+ * checkpointing, so neither the [n, V] logits nor their gradient ever exist
+ * whole (long conversations: 3,700 rows of Qwen2's 151,936 words would be
+ * 2.2 GB each).
  * The price is the output layer's forward once more in the backward pass.
  * By default a chunk holds 2^24 floats of logits (64 MB: blocks that size
  * are reused without page faults; 512 MB ones made the demo's stage 2 1.6x
